@@ -1,0 +1,63 @@
+"""Shared helpers for the test suite.
+
+The lesson modules must already be built and copied for this interpreter;
+`python3 scripts/test.py` does both before it starts pytest.
+"""
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from workspace import lesson_crates  # noqa: E402
+
+EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
+MODULE_DIR = ROOT / "target" / "debug"
+
+
+def pytest_configure(config):
+    missing = [c for c in lesson_crates() if not (MODULE_DIR / (c + EXT_SUFFIX)).is_file()]
+    if missing:
+        pytest.exit(
+            "no {} module for this Python in target/debug: run `python3 scripts/test.py`".format(", ".join(missing)),
+            returncode=2,
+        )
+
+
+def run_python(*args, cwd=ROOT, env=None, check=False):
+    """Run this interpreter in a child process and capture its output, so a
+    crash in the child fails one test instead of ending the whole run."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=str(cwd),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
+@pytest.fixture
+def run_lesson():
+    """Run `python -m <crate>.run` from the workspace root; return stdout."""
+
+    def run(crate):
+        result = run_python("-m", crate + ".run")
+        assert result.returncode == 0, f"{crate}/run.py failed:\n{result.stderr}"
+        assert result.stderr == ""
+        return result.stdout
+
+    return run
+
+
+@pytest.fixture
+def build_python():
+    """The interpreter `scripts/test.py` built the modules with, so that a
+    test which runs a build script does not make Cargo rebuild everything."""
+    return os.environ.get("LESSONS_BUILD_PYTHON", sys.executable)

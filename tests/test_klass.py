@@ -1,0 +1,65 @@
+"""Lesson 3: a Python class defined in Rust with `py_class!`."""
+
+import pytest
+from target.debug.klass import Class
+
+
+def test_run_prints_the_greeting(run_lesson):
+    assert run_lesson("klass") == "Hello, Smith!\n"
+
+
+def test_class_greets_by_name():
+    assert Class().greet("Smith") == "Hello, Smith!"
+
+
+def test_method_accepts_its_keyword():
+    assert Class().greet(name="Smith") == "Hello, Smith!"
+
+
+def test_class_is_a_real_type():
+    instance = Class()
+    assert isinstance(instance, Class)
+    assert type(instance) is Class
+    assert Class.__name__ == "Class"
+    assert Class.__module__ == "target.debug.klass"
+
+
+def test_instances_are_distinct():
+    assert Class() is not Class()
+
+
+def test_class_takes_no_constructor_arguments():
+    with pytest.raises(TypeError, match=r"takes at most 0 arguments \(1 given\)"):
+        Class("Smith")
+
+
+def test_class_rejects_constructor_keywords():
+    with pytest.raises(TypeError, match=r"takes at most 0 arguments \(1 given\)"):
+        Class(name="Smith")
+
+
+@pytest.mark.parametrize("argument", [None, 5, 1.5, b"Smith"])
+def test_greet_rejects_non_str(argument):
+    with pytest.raises(TypeError, match="^Expected type that converts to PyString but received "):
+        Class().greet(argument)
+
+
+def test_greet_rejects_lone_surrogate():
+    with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
+        Class().greet("\ud800")
+
+
+def test_greet_with_wrong_keyword_reports_name_as_missing():
+    with pytest.raises(TypeError, match=r"^Required argument \('name'\) \(pos 1\) not found$"):
+        Class().greet(nam="Smith")
+
+
+def test_greet_without_instance_is_a_type_error():
+    with pytest.raises(TypeError):
+        Class.greet("Smith")
+
+
+def test_instances_reject_new_attributes():
+    # py_class! types have no __dict__: state lives in declared data fields.
+    with pytest.raises(AttributeError):
+        Class().name = "Smith"

@@ -1,0 +1,195 @@
+"""The copy script's rename rules, its refusals, and the runner scripts."""
+
+import importlib.machinery
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, run_python
+
+import copy_libs
+from copy_libs import built_for_version, library_filename, module_filename
+from copy_libs import copy_libs as copy_libraries
+from workspace import ScriptError, lesson_crates, lesson_title
+
+PLATFORMS = [
+    ("linux", "libdocstring.so", ".cpython-311-x86_64-linux-gnu.so"),
+    ("darwin", "libdocstring.dylib", ".cpython-311-darwin.so"),
+    ("win32", "docstring.dll", ".cp311-win_amd64.pyd"),
+]
+
+
+def fake_build(directory, platform, crates=("docstring", "function"), python_minor=None):
+    """A Cargo profile directory holding fake libraries (and, if asked, the
+    build output python3-sys leaves behind)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for crate in crates:
+        (directory / library_filename(crate, platform)).write_bytes(b"library " + crate.encode())
+    if python_minor is not None:
+        output = directory / "build" / "python3-sys-0123abcd" / "output"
+        output.parent.mkdir(parents=True)
+        lines = [f"cargo:rustc-cfg=Py_3_{m}" for m in range(4, python_minor + 1)]
+        output.write_text("\n".join(lines + ["cargo:python_interpreter=/usr/bin/python3"]) + "\n")
+    return directory
+
+
+@pytest.mark.parametrize(("platform", "library", "suffix"), PLATFORMS)
+def test_library_filename_follows_cargo_naming(platform, library, suffix):
+    assert library_filename("docstring", platform) == library
+
+
+@pytest.mark.parametrize(("platform", "library", "suffix"), PLATFORMS)
+def test_copy_renames_each_library_to_its_module_name(tmp_path, platform, library, suffix):
+    source = fake_build(tmp_path / "cargo" / "debug", platform)
+    dest = tmp_path / "target" / "debug"
+    copied = copy_libraries(["docstring", "function"], source, dest, suffix, platform=platform)
+    assert [(s.name, d.name) for s, d in copied] == [
+        (library, "docstring" + suffix),
+        (library_filename("function", platform), "function" + suffix),
+    ]
+    assert (dest / ("docstring" + suffix)).read_bytes() == b"library docstring"
+    assert (dest / ("function" + suffix)).read_bytes() == b"library function"
+    # Nothing else is left behind (no temporary files).
+    assert sorted(p.name for p in dest.iterdir()) == ["docstring" + suffix, "function" + suffix]
+
+
+def test_copy_replaces_an_older_module(tmp_path):
+    source = fake_build(tmp_path / "src", "linux")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "docstring.so").write_bytes(b"stale")
+    copy_libraries(["docstring"], source, dest, ".so", platform="linux")
+    assert (dest / "docstring.so").read_bytes() == b"library docstring"
+
+
+def test_missing_library_copies_nothing_and_names_the_build_command(tmp_path):
+    source = fake_build(tmp_path / "src", "linux", crates=["docstring"])
+    dest = tmp_path / "dest"
+    with pytest.raises(ScriptError) as excinfo:
+        copy_libraries(["docstring", "function"], source, dest, ".so", platform="linux")
+    assert "libfunction.so" in str(excinfo.value)
+    assert "cargo build" in str(excinfo.value)
+    assert not dest.exists() or list(dest.iterdir()) == []
+
+
+def test_built_for_version_reads_python3_sys_build_output(tmp_path):
+    assert built_for_version(fake_build(tmp_path / "a", "linux", python_minor=8)) == (3, 8)
+    assert built_for_version(fake_build(tmp_path / "b", "linux", python_minor=12)) == (3, 12)
+    assert built_for_version(fake_build(tmp_path / "c", "linux")) is None
+
+
+def test_copy_refuses_libraries_built_for_another_python(tmp_path):
+    source = fake_build(tmp_path / "src", "linux", python_minor=8)
+    dest = tmp_path / "dest"
+    with pytest.raises(ScriptError, match=r"built for Python 3\.8, but this is Python 3\.11"):
+        copy_libraries(["docstring"], source, dest, ".so", platform="linux", python_version=(3, 11))
+    assert not dest.exists()
+
+
+def test_copy_accepts_libraries_built_for_this_python(tmp_path):
+    source = fake_build(tmp_path / "src", "linux", python_minor=11)
+    copied = copy_libraries(["docstring"], source, tmp_path / "dest", ".so", platform="linux", python_version=(3, 11))
+    assert len(copied) == 1
+
+
+def test_copy_lessons_honours_cargo_target_dir(tmp_path, monkeypatch):
+    built = fake_build(tmp_path / "elsewhere" / "release", sys.platform, crates=lesson_crates())
+    monkeypatch.setenv("CARGO_TARGET_DIR", str(built.parent))
+    copied = copy_libs.copy_lessons(release=True, dest_root=tmp_path / "target", quiet=True)
+    assert [d for _, d in copied] == [tmp_path / "target" / "release" / (c + EXT_SUFFIX) for c in lesson_crates()]
+
+
+def test_copy_script_reports_a_missing_build_in_one_line(tmp_path):
+    env = dict(os.environ, CARGO_TARGET_DIR=str(tmp_path))
+    result = run_python(str(ROOT / "scripts" / "copy_libs.py"), env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("copy_libs: error: no ")
+    assert "run `cargo build` first" in result.stderr
+
+
+@pytest.mark.parametrize("script", ["copy_libs.py", "run_lessons.py", "test.py"])
+def test_scripts_reject_unknown_flags_in_one_line(script):
+    result = run_python(str(ROOT / "scripts" / script), "--no-such-flag")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "unrecognized arguments: --no-such-flag" in result.stderr
+
+
+@pytest.mark.parametrize("script", ["copy_libs.py", "run_lessons.py", "test.py"])
+def test_scripts_have_help(script):
+    result = run_python(str(ROOT / "scripts" / script), "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: ")
+
+
+def test_run_lessons_runs_every_lesson_in_order(build_python):
+    result = subprocess.run(
+        [build_python, str(ROOT / "scripts" / "run_lessons.py")],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    expected_headings = []
+    for crate in lesson_crates():
+        expected_headings += [lesson_title(crate), f"$ python3 -m {crate}.run"]
+    headings = [line for line in result.stdout.splitlines() if line.startswith(("Lesson ", "$ "))]
+    assert headings == expected_headings
+    assert "This module is implemented in Rust.\n" in result.stdout
+    assert result.stdout.count("Hello, Smith!\n") == 2
+
+
+# The pitfalls of naming, shown on real modules in a scratch directory.
+
+
+def import_in_child(directory, module):
+    code = f"import sys; sys.path.insert(0, sys.argv[1]); import {module}; print({module}.__doc__)"
+    # Run inside `directory`: from the workspace root, `docstring` would
+    # also name the lesson's source folder.
+    return run_python("-c", code, str(directory), cwd=directory)
+
+
+def test_plain_so_name_also_imports(tmp_path):
+    # The suffix-less `docstring.so` of older tutorials works on POSIX,
+    # but every Python version would try to load it.
+    if ".so" not in importlib.machinery.EXTENSION_SUFFIXES:
+        pytest.skip("this platform has no plain .so extension suffix")
+    shutil.copy(str(MODULE_DIR / ("docstring" + EXT_SUFFIX)), str(tmp_path / "docstring.so"))
+    result = import_in_child(tmp_path, "docstring")
+    assert result.stdout == "This module is implemented in Rust.\n", result.stderr
+
+
+def test_module_renamed_differently_from_its_initializer_fails_to_import(tmp_path):
+    shutil.copy(str(MODULE_DIR / ("function" + EXT_SUFFIX)), str(tmp_path / ("greeting" + EXT_SUFFIX)))
+    result = import_in_child(tmp_path, "greeting")
+    assert result.returncode == 1
+    assert "ImportError: dynamic module does not define module export function (PyInit_greeting)" in result.stderr
+
+
+def test_unrenamed_cargo_library_fails_to_import():
+    library = MODULE_DIR / library_filename("docstring")
+    if library.suffix not in importlib.machinery.EXTENSION_SUFFIXES:
+        pytest.skip(f"{library.suffix} is not an extension-module suffix here")
+    result = import_in_child(library.parent, library.stem)
+    assert result.returncode == 1
+    assert "dynamic module does not define module export function (PyInit_libdocstring)" in result.stderr
+
+
+def test_module_tagged_for_another_python_is_skipped_not_loaded(tmp_path):
+    # Under another version's EXT_SUFFIX the file is invisible to this
+    # interpreter: the import fails cleanly instead of loading a module
+    # built against a different C API.
+    other = EXT_SUFFIX.replace("-{}{}".format(*sys.version_info[:2]), f"-{3}{99}")
+    assert other != EXT_SUFFIX
+    shutil.copy(str(MODULE_DIR / ("docstring" + EXT_SUFFIX)), str(tmp_path / ("docstring" + other)))
+    result = import_in_child(tmp_path, "docstring")
+    assert result.returncode == 1
+    assert "ModuleNotFoundError: No module named 'docstring'" in result.stderr
+
+
+def test_module_name_helper_appends_the_suffix():
+    assert module_filename("klass", ".cpython-38-x86_64-linux-gnu.so") == "klass.cpython-38-x86_64-linux-gnu.so"
