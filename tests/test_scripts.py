@@ -9,6 +9,7 @@ import sys
 import pytest
 from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, run_python
 
+import bench
 import copy_libs
 from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
@@ -193,3 +194,62 @@ def test_module_tagged_for_another_python_is_skipped_not_loaded(tmp_path):
 
 def test_module_name_helper_appends_the_suffix():
     assert module_filename("klass", ".cpython-38-x86_64-linux-gnu.so") == "klass.cpython-38-x86_64-linux-gnu.so"
+
+
+# The benchmark's reporting (its timings are not tested: they are a report).
+
+
+def fake_results(sizes, kinds):
+    metrics = [metric for metric, _label in bench.METRICS]
+    return {
+        (size, metric, kind): (index + 1) * 10.0
+        for size in sizes
+        for metric in metrics
+        for index, kind in enumerate(kinds)
+    }
+
+
+def test_bench_tables_show_the_builtin_and_ratios_for_every_size():
+    kinds = {"set": set, "clone": None, "borrowed": None}
+    tables = bench.format_tables(fake_results([10, 1000], kinds), kinds, [10, 1000])
+    assert tables.count("| 1,000 |") == len(bench.METRICS)
+    assert "|    10 |" in tables
+    assert "2.00x" in tables
+    assert "3.00x" in tables
+
+
+def test_bench_marks_missing_figures_as_not_available():
+    kinds = {"set": set, "clone": None}
+    tables = bench.format_tables({}, kinds, [10])
+    assert "n/a" in tables
+
+
+def test_bench_goal_lines_say_met_or_missed():
+    results = fake_results([10, 1000], ["set", "clone", "borrowed"])
+    lines = bench.goal_lines(results, [10, 1000])
+    assert lines[0] == "iter() at 1,000: borrowed / builtin: 3.00 (goal <= 2.0): missed"
+    assert lines[1] == "iter() at 1,000 / at 10: borrowed: 1.00 (goal <= 1.5): met"
+
+
+def test_bench_replaces_only_the_marked_block():
+    text = "intro\n<!-- bench:start -->\nold\n<!-- bench:end -->\noutro\n"
+    assert bench.replace_between_markers(text, "new") == "intro\n<!-- bench:start -->\nnew\n<!-- bench:end -->\noutro\n"
+    with pytest.raises(ScriptError):
+        bench.replace_between_markers("no markers", "new")
+
+
+def test_bench_rejects_bad_sizes_in_one_line():
+    result = run_python(str(ROOT / "scripts" / "bench.py"), "--sizes", "10,ten")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "--sizes takes whole numbers" in result.stderr
+
+
+def test_lesson_5_readme_holds_a_full_benchmark_run_and_its_plot():
+    text = (ROOT / "borrowed" / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("<!-- bench:start -->") : text.index("<!-- bench:end -->")]
+    assert block.count("| 1,000,000 |") == len(bench.METRICS)
+    assert "Measured " in block
+    assert "Python " in block
+    assert block.count("(goal <= ") == 4
+    assert (ROOT / "borrowed" / "iter_cost.png").stat().st_size > 10_000

@@ -1,0 +1,342 @@
+"""Compare iterating the builtin set, lesson 4's clone iterator and lesson 5's
+borrowing iterator, and print every figure as a ratio to the builtin set.
+
+Usage: python3 scripts/bench.py [--rounds N] [--sizes 10,1000,...] [--plot PATH] [--readme]
+
+It makes its own release build. All three are measured side by side in one
+process, interleaved round by round, keeping the best of the rounds.
+"""
+
+import gc
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import deque
+from datetime import date
+from pathlib import Path
+
+from copy_libs import copy_lessons
+from workspace import ROOT, ArgumentParser, ScriptError, cargo_build
+
+DEFAULT_SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
+LESSON_README = ROOT / "borrowed" / "README.md"
+LESSON_PLOT = ROOT / "borrowed" / "iter_cost.png"
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+METRICS = (
+    ("iter", "iter() ns"),
+    ("drain", "drain ns/elt"),
+    ("first", "next(iter(s)) ns"),
+    ("memory", "bytes/iterator"),
+)
+
+
+def best_time(action):
+    """Seconds per call of `action`: calls are batched until a batch takes
+    at least 5 ms, and the best of three batches counts (the garbage
+    collector off, as in timeit)."""
+    gc.disable()
+    try:
+        number = 1
+        while True:
+            start = time.perf_counter()
+            for _ in range(number):
+                action()
+            if time.perf_counter() - start >= 0.005:
+                break
+            number *= 2
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(number):
+                action()
+            best = min(best, (time.perf_counter() - start) / number)
+        return best
+    finally:
+        gc.enable()
+
+
+# Memory is measured in a fresh interpreter per figure, so that memory freed
+# by earlier measurements cannot be reused and hide the growth.
+MEMORY_PROBE = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+kind, size = sys.argv[2], int(sys.argv[3])
+if kind == "set":
+    make = set
+else:
+    module = __import__("target.release." + kind, fromlist=["HashSet"])
+    make = module.HashSet
+collection = make()
+for value in range(size):
+    collection.add(value)
+# Enough iterators to see past page granularity, but never so many copies
+# of a big set (the clone) that the machine runs out of memory.
+count = 10_000 if kind != "wrapper" else max(3, min(10_000, 20_000_000 // (size * 8)))
+
+def resident():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+before = resident()
+alive = [iter(collection) for _ in range(count)]
+print(max(resident() - before, 0) / count)
+"""
+
+MODULES = {"clone": "wrapper", "borrowed": "borrowed", "set": "set"}
+
+
+def iterator_memory(name, size):
+    """Extra resident bytes per live iterator, or None off Linux."""
+    if not os.path.exists("/proc/self/statm"):
+        return None
+    result = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(ROOT), MODULES[name], str(size)],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return float(result.stdout)
+
+
+def measure_once(collection, size, metric):
+    if metric == "iter":
+        return best_time(lambda: iter(collection)) * 1e9
+    if metric == "drain":
+        return best_time(lambda: deque(iter(collection), maxlen=0)) * 1e9 / size
+    return best_time(lambda: next(iter(collection))) * 1e9
+
+
+def build_sets(kinds, size):
+    """One set of `size` integers per kind, filled the same way."""
+    built = {}
+    for name, make in kinds.items():
+        collection = make()
+        for value in range(size):
+            collection.add(value)
+        built[name] = collection
+    return built
+
+
+def measure(kinds, sizes, rounds):
+    """{(size, metric, kind): best value}, interleaving kinds and metrics."""
+    results = {}
+    timed = [metric for metric, _label in METRICS if metric != "memory"]
+    for size in sizes:
+        sets = build_sets(kinds, size)
+        for _ in range(rounds):
+            for metric in timed:
+                for name, collection in sets.items():
+                    value = measure_once(collection, size, metric)
+                    key = (size, metric, name)
+                    results[key] = min(results.get(key, value), value)
+        del sets
+        for name in kinds:
+            memory = iterator_memory(name, size)
+            if memory is not None:
+                results[(size, "memory", name)] = memory
+    return results
+
+
+def ratio(value, base):
+    if value is None or not base:
+        return "n/a"
+    return f"{value / base:.2f}x"
+
+
+def format_tables(results, kinds, sizes):
+    """One Markdown table per metric: a row per size, the builtin's figure,
+    then each other kind as a ratio to it."""
+    names = list(kinds)
+    base, others = names[0], names[1:]
+    tables = []
+    for metric, label in METRICS:
+        rows = [["size", f"{base}: {label}"] + [f"{name} / {base}" for name in others]]
+        for size in sizes:
+            reference = results.get((size, metric, base))
+            rows.append(
+                [f"{size:,}", "n/a" if reference is None else f"{reference:,.1f}"]
+                + [ratio(results.get((size, metric, name)), reference) for name in others]
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = ["| " + " | ".join(cell.rjust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
+        lines.insert(1, "|" + "|".join("-" * (width + 1) + ":" for width in widths) + "|")
+        tables.append("\n".join(lines))
+    return "\n\n".join(tables)
+
+
+def goal_lines(results, sizes):
+    """The lesson's performance goals, with what this run measured."""
+    small, large = min(sizes), max(sizes)
+
+    def get(size, metric, name):
+        return results.get((size, metric, name))
+
+    checks = [
+        (
+            f"iter() at {large:,}: borrowed / builtin",
+            get(large, "iter", "borrowed"),
+            get(large, "iter", "set"),
+            2.0,
+        ),
+        (
+            f"iter() at {large:,} / at {small:,}: borrowed",
+            get(large, "iter", "borrowed"),
+            get(small, "iter", "borrowed"),
+            1.5,
+        ),
+        (
+            f"drain per element at {large:,}: borrowed / clone",
+            get(large, "drain", "borrowed"),
+            get(large, "drain", "clone"),
+            1.0,
+        ),
+        (
+            f"drain per element at {large:,}: borrowed / builtin (stretch)",
+            get(large, "drain", "borrowed"),
+            get(large, "drain", "set"),
+            3.0,
+        ),
+    ]
+    lines = []
+    for label, value, base, limit in checks:
+        if value is None or not base:
+            lines.append(f"{label}: n/a")
+            continue
+        verdict = "met" if value / base <= limit else "missed"
+        lines.append(f"{label}: {value / base:.2f} (goal <= {limit}): {verdict}")
+    return lines
+
+
+def plot(results, kinds, sizes, path):
+    """A log-log plot of iter() cost against set size, one line per kind.
+    Returns False (and says why) when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot skipped: matplotlib is not installed (pip install -r bench-requirements.txt)")
+        return False
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    for name in kinds:
+        points = [(size, results.get((size, "iter", name))) for size in sizes]
+        points = [(size, value) for size, value in points if value is not None]
+        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("elements in the set")
+    axes.set_ylabel("iter() cost (ns)")
+    axes.set_title("Cost of iter(s): builtin set, clone (lesson 4), borrowed (lesson 5)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(str(path), dpi=100)
+    plt.close(figure)
+    print(f"plot written to {path}")
+    return True
+
+
+def replace_between_markers(text, body):
+    """`text` with everything between the bench markers replaced by `body`."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ScriptError(f"{LESSON_README.name} has no {README_START} ... {README_END} block")
+    return text[: start + len(README_START)] + "\n" + body + "\n" + text[end:]
+
+
+def machine_description():
+    """The processor model and core count, as far as this platform says."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores"
+
+
+def parse_sizes(text):
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--sizes takes whole numbers separated by commas, not {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise ValueError("--sizes must all be at least 1")
+    return sizes
+
+
+def release_kinds():
+    """Build and copy the release modules; return the three set types."""
+    cargo_build(sys.executable, release=True, quiet=True)
+    copy_lessons(release=True, quiet=True)
+    from target.release.borrowed import HashSet as Borrowed
+    from target.release.wrapper import HashSet as Cloned
+
+    return {"set": set, "clone": Cloned, "borrowed": Borrowed}
+
+
+def main(argv=None):
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(str(size) for size in DEFAULT_SIZES),
+        help="set sizes, comma separated (default %(default)s)",
+    )
+    parser.add_argument(
+        "--plot",
+        default=str(ROOT / "target" / "bench" / "iter_cost.png"),
+        help="where to write the plot (default %(default)s)",
+    )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also write the tables into borrowed/README.md and the plot to borrowed/iter_cost.png",
+    )
+    args = parser.parse_args(argv)
+    try:
+        sizes = parse_sizes(args.sizes)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    sys.path.insert(0, str(ROOT))
+    try:
+        kinds = release_kinds()
+    except ScriptError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 1
+    results = measure(kinds, sizes, args.rounds)
+    report = "\n".join(
+        [
+            f"Measured {date.today()} on {machine_description()}, Python {platform.python_version()}.",
+            "",
+            format_tables(results, kinds, sizes),
+            "",
+            *(f"- {line}" for line in goal_lines(results, sizes)),
+        ]
+    )
+    print(report)
+    if args.readme:
+        plot(results, kinds, sizes, LESSON_PLOT)
+        try:
+            text = replace_between_markers(LESSON_README.read_text(encoding="utf-8"), report)
+        except ScriptError as error:
+            print(f"bench: error: {error}", file=sys.stderr)
+            return 1
+        LESSON_README.write_text(text, encoding="utf-8")
+        print(f"results written to {LESSON_README.relative_to(ROOT)}")
+    else:
+        plot(results, kinds, sizes, Path(args.plot))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
