@@ -1,6 +1,6 @@
 """Run the whole test suite: set up .venv, build, copy, run pytest.
 
-Usage: python3 scripts/test.py [-- PYTEST_ARGS...]
+Usage: python3 scripts/test.py [--all-pythons] [-- PYTEST_ARGS...]
 """
 
 import os
@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from copy_libs import copy_lessons
+from python_matrix import run_matrix
 from workspace import ROOT, ArgumentParser, ScriptError, cargo_build, ensure_venv
 
 
@@ -27,7 +28,15 @@ def main(argv=None):
         "lessons for the Python running this script, copy the modules, and run pytest. "
         "Arguments after `--` are passed to pytest."
     )
-    parser.parse_args(own_args)
+    parser.add_argument(
+        "--all-pythons",
+        action="store_true",
+        help="run the suite on every CPython 3.7-3.13 found on PATH or under pyenv, "
+        "each with its own build and venv, and print a summary table",
+    )
+    args = parser.parse_args(own_args)
+    if args.all_pythons:
+        return run_matrix(pytest_args)
     try:
         python = ensure_venv(sys.executable, ROOT / ".venv")
         cargo_build(sys.executable)

@@ -1,0 +1,244 @@
+"""Run the whole test suite on every CPython 3.7-3.13 this machine has.
+
+Used by `python3 scripts/test.py --all-pythons`. For each interpreter it
+builds the workspace into its own Cargo target directory (`target/py3X/`),
+so that switching versions never rebuilds the others and python3-sys never
+keeps a stale configuration. It copies the modules into `target/debug/`
+under that interpreter's extension suffix, so that every version's modules
+sit side by side, and it runs pytest from a per-version venv
+(`.venvs/py3X/`).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+from workspace import ROOT, SUPPORTED, ScriptError, cargo_build, dotted, ensure_venv
+
+# The versions the matrix looks for: the supported range and one past it,
+# which is built and tested as a smoke test but never fails the run.
+MATRIX = [(3, minor) for minor in range(SUPPORTED[0][1], SUPPORTED[1][1] + 2)]
+
+PROBE = "import sys; print(sys.version_info[0], sys.version_info[1], sys.executable)"
+
+
+def probe(candidate):
+    """(version, real executable path) of an interpreter, or None if it does
+    not run (a pyenv shim for a version that is not selected, say)."""
+    try:
+        result = subprocess.run(
+            [str(candidate), "-c", PROBE],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = result.stdout.split(maxsplit=2)
+    if result.returncode != 0 or len(parts) != 3:
+        return None
+    return (int(parts[0]), int(parts[1])), Path(parts[2].strip())
+
+
+def pyenv_root():
+    """Where pyenv keeps its Pythons: $PYENV_ROOT, `pyenv root`, or ~/.pyenv;
+    None where there is no pyenv."""
+    if os.environ.get("PYENV_ROOT"):
+        return Path(os.environ["PYENV_ROOT"])
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        result = subprocess.run([pyenv, "root"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if result.returncode == 0 and result.stdout.strip():
+            return Path(result.stdout.strip())
+    default = Path.home() / ".pyenv"
+    return default if default.is_dir() else None
+
+
+def candidates(version, path_dirs=None, pyenv=None):
+    """Places an interpreter for `version` may be: `python3.X` on PATH, then
+    every pyenv installation's `bin/python3.X`."""
+    name = f"python{dotted(version)}"
+    found = []
+    on_path = shutil.which(name, path=path_dirs)
+    if on_path:
+        found.append(Path(on_path))
+    if pyenv is not None:
+        found.extend(sorted((pyenv / "versions").glob("*/bin/" + name)))
+    return found
+
+
+def find_interpreters(versions=MATRIX, path_dirs=None, pyenv=None, probe=probe):
+    """{version: interpreter} for each version that has one that runs."""
+    found = {}
+    for version in versions:
+        for candidate in candidates(version, path_dirs, pyenv):
+            probed = probe(candidate)
+            if probed is not None and probed[0] == version:
+                found[version] = probed[1]
+                break
+    return found
+
+
+def tag(version):
+    return "py{}{}".format(*version)
+
+
+class Outcome:
+    """What happened to one version, for the summary table."""
+
+    def __init__(self, version, interpreter=None):
+        self.version = version
+        self.interpreter = interpreter
+        self.built = None
+        self.passed = self.failed = self.skipped = 0
+        self.tests_ran = False
+        self.seconds = 0.0
+        self.problem = ""
+
+    @property
+    def supported(self):
+        return SUPPORTED[0] <= self.version <= SUPPORTED[1]
+
+    @property
+    def ok(self):
+        return bool(self.built and self.tests_ran and self.failed == 0 and not self.problem)
+
+    def status(self):
+        if self.interpreter is None:
+            return "absent"
+        verdict = "passed" if self.ok else "FAILED"
+        return verdict if self.supported else "unsupported (smoke): " + verdict.lower()
+
+
+def build_and_copy(outcome):
+    """Build for one interpreter in its own target dir; copy its modules."""
+    target_dir = ROOT / "target" / tag(outcome.version)
+    cargo_build(outcome.interpreter, target_dir=target_dir, quiet=True)
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
+    copy = subprocess.run([str(outcome.interpreter), str(ROOT / "scripts" / "copy_libs.py")], env=env)
+    if copy.returncode != 0:
+        raise ScriptError(f"copying the modules for Python {dotted(outcome.version)} failed")
+
+
+def junit_counts(path):
+    """(passed, failed, skipped) from a pytest JUnit XML report."""
+    root = ElementTree.parse(str(path)).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    tests = failures = skipped = 0
+    for suite in suites:
+        tests += int(suite.get("tests", 0))
+        failures += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return tests - failures - skipped, failures, skipped
+
+
+def run_suite(outcome, pytest_args):
+    """Run pytest for one version from its own venv."""
+    venv = ensure_venv(outcome.interpreter, ROOT / ".venvs" / tag(outcome.version))
+    target_dir = ROOT / "target" / tag(outcome.version)
+    report = target_dir / "junit.xml"
+    if report.exists():
+        report.unlink()
+    env = dict(
+        os.environ,
+        LESSONS_BUILD_PYTHON=str(outcome.interpreter),
+        CARGO_TARGET_DIR=str(target_dir),
+    )
+    print(f"\n== Python {dotted(outcome.version)}: pytest", flush=True)
+    result = subprocess.run(
+        [str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args],
+        cwd=str(ROOT),
+        env=env,
+    )
+    if not report.exists():
+        outcome.problem = f"pytest exited with {result.returncode} and wrote no report"
+        return
+    outcome.tests_ran = True
+    outcome.passed, outcome.failed, outcome.skipped = junit_counts(report)
+    if result.returncode != 0 and outcome.failed == 0:
+        outcome.problem = f"pytest exited with {result.returncode}"
+
+
+def summary_table(outcomes):
+    header = ["Python", "interpreter", "built", "passed", "failed", "skipped", "time", "result"]
+    rows = [header]
+    for o in outcomes:
+        found = o.interpreter is not None
+        rows.append(
+            [
+                dotted(o.version),
+                str(o.interpreter) if found else "-",
+                ("yes" if o.built else "no") if found else "-",
+                str(o.passed) if o.tests_ran else "-",
+                str(o.failed) if o.tests_ran else "-",
+                str(o.skipped) if o.tests_ran else "-",
+                f"{o.seconds:.0f} s" if found else "-",
+                o.status() + (f" ({o.problem})" if o.problem else ""),
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)
+
+
+def run_matrix(pytest_args=()):
+    """Build, copy and test every version found; print the summary table.
+    Returns the exit code: non-zero if a supported version failed."""
+    started = time.monotonic()
+    interpreters = find_interpreters(pyenv=pyenv_root())
+    # The interpreter running the matrix is always part of it.
+    interpreters.setdefault(tuple(sys.version_info[:2]), Path(sys.executable))
+    outcomes = [Outcome(version, interpreters.get(version)) for version in MATRIX]
+    present = [o for o in outcomes if o.interpreter is not None]
+    # Build and copy every version first, so that each test run sees all
+    # versions' modules side by side in target/debug/.
+    for outcome in present:
+        print(f"\n== Python {dotted(outcome.version)}: build ({outcome.interpreter})", flush=True)
+        began = time.monotonic()
+        try:
+            build_and_copy(outcome)
+            outcome.built = True
+        except ScriptError as error:
+            outcome.built = False
+            outcome.problem = str(error)
+        outcome.seconds += time.monotonic() - began
+    for outcome in present:
+        if not outcome.built:
+            continue
+        began = time.monotonic()
+        try:
+            run_suite(outcome, list(pytest_args))
+        except ScriptError as error:
+            outcome.problem = str(error)
+        outcome.seconds += time.monotonic() - began
+    print("\n" + summary_table(outcomes))
+    print(f"total: {time.monotonic() - started:.0f} s")
+    failed = [dotted(o.version) for o in present if o.supported and not o.ok]
+    if failed:
+        print("test: error: supported Python versions failed: {}".format(", ".join(failed)), file=sys.stderr)
+        return 1
+    return 0
+
+
+def other_interpreters_with_modules(module_dir, module="docstring"):
+    """Interpreters (other than this one) whose modules are in `module_dir`:
+    {version: (interpreter, EXT_SUFFIX)}. Used by the side-by-side test."""
+    found = {}
+    for version, interpreter in find_interpreters(pyenv=pyenv_root()).items():
+        if version == tuple(sys.version_info[:2]):
+            continue
+        result = subprocess.run(
+            [str(interpreter), "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        suffix = result.stdout.strip()
+        if result.returncode == 0 and (module_dir / (module + suffix)).is_file():
+            found[version] = (interpreter, suffix)
+    return found

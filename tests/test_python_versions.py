@@ -1,0 +1,148 @@
+"""Several Python versions on one machine: discovery, the matrix report, and
+the point of extension-suffix naming (each interpreter loads its own build)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXT_SUFFIX, MODULE_DIR, ROOT
+
+import python_matrix
+from python_matrix import Outcome, candidates, find_interpreters, junit_counts, summary_table
+from workspace import support_warning
+
+IMPORT_DOCSTRING = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from target.debug import docstring; print(docstring.__file__)"
+)
+
+
+def fake_python(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("")
+    path.chmod(0o755)
+    return path
+
+
+def test_candidates_come_from_path_then_pyenv(tmp_path):
+    on_path = fake_python(tmp_path / "bin" / "python3.8")
+    pyenv = tmp_path / "pyenv"
+    in_pyenv = fake_python(pyenv / "versions" / "3.8.18" / "bin" / "python3.8")
+    fake_python(pyenv / "versions" / "3.9.18" / "bin" / "python3.9")
+    assert candidates((3, 8), path_dirs=str(tmp_path / "bin"), pyenv=pyenv) == [on_path, in_pyenv]
+
+
+def test_find_interpreters_skips_candidates_that_do_not_run(tmp_path):
+    pyenv = tmp_path / "pyenv"
+    broken = fake_python(tmp_path / "bin" / "python3.8")
+    working = fake_python(pyenv / "versions" / "3.8.18" / "bin" / "python3.8")
+    liar = fake_python(pyenv / "versions" / "3.9.1" / "bin" / "python3.9")
+    answers = {broken: None, working: ((3, 8), Path("/real/python3.8")), liar: ((3, 10), Path("/real/python3.10"))}
+    found = find_interpreters(
+        versions=[(3, 8), (3, 9), (3, 10)], path_dirs=str(tmp_path / "bin"), pyenv=pyenv, probe=answers.get
+    )
+    assert found == {(3, 8): Path("/real/python3.8")}
+
+
+def test_find_interpreters_runs_each_candidate_to_learn_its_version(tmp_path):
+    version = tuple(sys.version_info[:2])
+    link = tmp_path / "bin" / "python{}.{}".format(*version)
+    link.parent.mkdir()
+    link.symlink_to(sys.executable)
+    found = find_interpreters(versions=[version], path_dirs=str(link.parent), pyenv=None)
+    assert list(found) == [version]
+    reported = subprocess.run(
+        [str(found[version]), "-c", "import sys; print(sys.version_info[:2])"], stdout=subprocess.PIPE, text=True
+    )
+    assert reported.stdout.strip() == str(version)
+
+
+def test_matrix_covers_the_supported_range_and_one_newer_version():
+    assert python_matrix.MATRIX == [(3, 7), (3, 8), (3, 9), (3, 10), (3, 11), (3, 12), (3, 13)]
+
+
+@pytest.mark.parametrize(
+    ("version", "warned"), [((2, 7), True), ((3, 6), True), ((3, 7), False), ((3, 12), False), ((3, 13), True)]
+)
+def test_builds_outside_the_supported_range_get_one_warning_line(version, warned):
+    warning = support_warning(version)
+    if warned:
+        assert warning.startswith(
+            "warning: Python {}.{} is not supported by rust-cpython 0.7 upstream".format(*version)
+        )
+        assert "\n" not in warning
+    else:
+        assert warning is None
+
+
+def test_junit_counts_reads_passed_failed_and_skipped(tmp_path):
+    report = tmp_path / "junit.xml"
+    report.write_text(
+        '<testsuites><testsuite name="pytest" tests="10" failures="1" errors="1" skipped="3"/></testsuites>'
+    )
+    assert junit_counts(report) == (5, 2, 3)
+
+
+def test_summary_table_reports_absent_failed_and_smoke_versions():
+    absent = Outcome((3, 7))
+    passed = Outcome((3, 8), Path("/py/3.8"))
+    passed.built, passed.tests_ran, passed.passed, passed.skipped, passed.seconds = True, True, 240, 2, 31.4
+    failed = Outcome((3, 9), Path("/py/3.9"))
+    failed.built, failed.tests_ran, failed.passed, failed.failed = True, True, 200, 3
+    smoke = Outcome((3, 13), Path("/py/3.13"))
+    smoke.built = False
+    smoke.problem = "build failed"
+    table = summary_table([absent, passed, failed, smoke])
+    lines = table.splitlines()
+    assert lines[0].split("|")[1].strip() == "Python"
+    assert lines[2].startswith("| 3.7 ")
+    assert "absent" in lines[2]
+    assert "| 240 " in lines[3]
+    assert "| 31 s " in lines[3]
+    assert lines[3].split("|")[-2].strip() == "passed"
+    assert "FAILED" in lines[4]
+    assert "unsupported (smoke): failed (build failed)" in lines[5]
+    assert [o.ok for o in (absent, passed, failed, smoke)] == [False, True, False, False]
+
+
+# The point of EXT_SUFFIX naming, on real builds. `scripts/test.py
+# --all-pythons` builds every version's modules into target/debug/ before it
+# runs this suite with each of them.
+
+OTHERS = python_matrix.other_interpreters_with_modules(MODULE_DIR)
+
+
+def test_this_interpreter_imports_its_own_build():
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_DOCSTRING, str(ROOT)], stdout=subprocess.PIPE, text=True, check=True
+    )
+    assert result.stdout.strip() == str(MODULE_DIR / ("docstring" + EXT_SUFFIX))
+
+
+@pytest.mark.skipif(not OTHERS, reason="no other Python's modules in target/debug (run scripts/test.py --all-pythons)")
+@pytest.mark.parametrize("version", sorted(OTHERS), ids=["{}.{}".format(*v) for v in sorted(OTHERS)])
+def test_each_interpreter_imports_its_own_build_side_by_side(version):
+    interpreter, suffix = OTHERS[version]
+    assert suffix != EXT_SUFFIX
+    result = subprocess.run(
+        [str(interpreter), "-c", IMPORT_DOCSTRING, str(ROOT)], stdout=subprocess.PIPE, text=True, check=True
+    )
+    assert result.stdout.strip() == str(MODULE_DIR / ("docstring" + suffix))
+
+
+@pytest.mark.skipif(not OTHERS, reason="no other Python's modules in target/debug (run scripts/test.py --all-pythons)")
+@pytest.mark.parametrize("version", sorted(OTHERS), ids=["{}.{}".format(*v) for v in sorted(OTHERS)])
+def test_another_versions_build_is_never_loaded(tmp_path, version):
+    # Alone in a folder, the other version's module is invisible to this
+    # interpreter: the import fails cleanly, it is never loaded.
+    _interpreter, suffix = OTHERS[version]
+    shutil.copy(str(MODULE_DIR / ("docstring" + suffix)), str(tmp_path / ("docstring" + suffix)))
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import docstring", str(tmp_path)],
+        cwd=str(tmp_path),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "ModuleNotFoundError: No module named 'docstring'" in result.stderr
