@@ -170,37 +170,17 @@ def goal_lines(results, sizes):
     """The lesson's performance goals, with what this run measured."""
     small, large = min(sizes), max(sizes)
 
-    def get(size, metric, name):
-        return results.get((size, metric, name))
-
+    iter_large, drain_large = (large, "iter", "borrowed"), (large, "drain", "borrowed")
+    # (what, measured figure, figure it is divided by, goal for the ratio)
     checks = [
-        (
-            f"iter() at {large:,}: borrowed / builtin",
-            get(large, "iter", "borrowed"),
-            get(large, "iter", "set"),
-            2.0,
-        ),
-        (
-            f"iter() at {large:,} / at {small:,}: borrowed",
-            get(large, "iter", "borrowed"),
-            get(small, "iter", "borrowed"),
-            1.5,
-        ),
-        (
-            f"drain per element at {large:,}: borrowed / clone",
-            get(large, "drain", "borrowed"),
-            get(large, "drain", "clone"),
-            1.0,
-        ),
-        (
-            f"drain per element at {large:,}: borrowed / builtin (stretch)",
-            get(large, "drain", "borrowed"),
-            get(large, "drain", "set"),
-            3.0,
-        ),
+        (f"iter() at {large:,}: borrowed / builtin", iter_large, (large, "iter", "set"), 2.0),
+        (f"iter() at {large:,} / at {small:,}: borrowed", iter_large, (small, "iter", "borrowed"), 1.5),
+        (f"drain per element at {large:,}: borrowed / clone", drain_large, (large, "drain", "clone"), 1.0),
+        (f"drain per element at {large:,}: borrowed / builtin (stretch)", drain_large, (large, "drain", "set"), 3.0),
     ]
     lines = []
-    for label, value, base, limit in checks:
+    for label, value_key, base_key, limit in checks:
+        value, base = results.get(value_key), results.get(base_key)
         if value is None or not base:
             lines.append(f"{label}: n/a")
             continue

@@ -23,6 +23,9 @@ from workspace import ROOT, SUPPORTED, ScriptError, cargo_build, dotted, ensure_
 # which is built and tested as a smoke test but never fails the run.
 MATRIX = [(3, minor) for minor in range(SUPPORTED[0][1], SUPPORTED[1][1] + 2)]
 
+MATRIX_HYPOTHESIS_EXAMPLES = 300
+MATRIX_LEAK_CYCLES = 100_000
+
 PROBE = "import sys; print(sys.version_info[0], sys.version_info[1], sys.executable)"
 
 
@@ -60,15 +63,16 @@ def pyenv_root():
 
 
 def candidates(version, path_dirs=None, pyenv=None):
-    """Places an interpreter for `version` may be: `python3.X` on PATH, then
-    every pyenv installation's `bin/python3.X`."""
+    """Places an interpreter for `version` may be: each pyenv installation's
+    `bin/python3.X`, then `python3.X` on PATH unless it is a pyenv shim (a
+    script that only runs one of those installations, when it is selected)."""
     name = f"python{dotted(version)}"
     found = []
-    on_path = shutil.which(name, path=path_dirs)
-    if on_path:
-        found.append(Path(on_path))
     if pyenv is not None:
         found.extend(sorted((pyenv / "versions").glob("*/bin/" + name)))
+    on_path = shutil.which(name, path=path_dirs)
+    if on_path and not (pyenv is not None and Path(on_path).parent == pyenv / "shims"):
+        found.append(Path(on_path))
     return found
 
 
@@ -149,6 +153,10 @@ def run_suite(outcome, pytest_args):
         LESSONS_BUILD_PYTHON=str(outcome.interpreter),
         CARGO_TARGET_DIR=str(target_dir),
     )
+    # The differential and leak tests run their full budget in the main
+    # test run; here, unless told otherwise, a smaller one checks each version.
+    env.setdefault("LESSONS_HYPOTHESIS_EXAMPLES", str(MATRIX_HYPOTHESIS_EXAMPLES))
+    env.setdefault("LESSONS_LEAK_CYCLES", str(MATRIX_LEAK_CYCLES))
     print(f"\n== Python {dotted(outcome.version)}: pytest", flush=True)
     result = subprocess.run(
         [str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args],

@@ -1,6 +1,6 @@
 """Run the whole test suite: set up .venv, build, copy, run pytest.
 
-Usage: python3 scripts/test.py [--all-pythons] [-- PYTEST_ARGS...]
+Usage: python3 scripts/test.py [--all-pythons | --valgrind] [-- PYTEST_ARGS...]
 """
 
 import os
@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from copy_libs import copy_lessons
+from memcheck import run_memcheck
 from python_matrix import run_matrix
 from workspace import ROOT, ArgumentParser, ScriptError, cargo_build, ensure_venv
 
@@ -34,13 +35,23 @@ def main(argv=None):
         help="run the suite on every CPython 3.7-3.13 found on PATH or under pyenv, "
         "each with its own build and venv, and print a summary table",
     )
+    parser.add_argument(
+        "--valgrind",
+        action="store_true",
+        help="run the suite (all but the Hypothesis tests) under valgrind's memcheck, "
+        "failing on memory errors in the project's code; takes several minutes",
+    )
     args = parser.parse_args(own_args)
+    if args.all_pythons and args.valgrind:
+        parser.error("--all-pythons and --valgrind do not combine")
     if args.all_pythons:
         return run_matrix(pytest_args)
     try:
         python = ensure_venv(sys.executable, ROOT / ".venv")
         cargo_build(sys.executable)
         copy_lessons(quiet=True)
+        if args.valgrind:
+            return run_memcheck(python, pytest_args)
     except ScriptError as error:
         print(f"test: error: {error}", file=sys.stderr)
         return 1

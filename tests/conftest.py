@@ -18,6 +18,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from workspace import lesson_crates  # noqa: E402
 
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
+
+# Set by `scripts/test.py --valgrind`: resident memory means nothing under
+# valgrind, and a million calls would take hours.
+UNDER_VALGRIND = os.environ.get("LESSONS_UNDER_VALGRIND") == "1"
+measures_memory = pytest.mark.skipif(
+    UNDER_VALGRIND or not sys.platform.startswith("linux"),
+    reason="measures resident memory (/proc/self/statm on Linux, not under valgrind)",
+)
 MODULE_DIR = ROOT / "target" / "debug"
 
 

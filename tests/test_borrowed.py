@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import run_python
+from conftest import measures_memory, run_python
 from target.debug.borrowed import HashSet, SetIterator
 
 U32_MAX = 2**32 - 1
@@ -381,7 +381,7 @@ def test_int_subclass_methods_do_not_run_during_conversion():
 # No copy: memory, not time
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+@measures_memory
 def test_iter_copies_nothing_while_the_clone_copies_everything():
     script = textwrap.dedent(
         """

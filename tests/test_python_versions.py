@@ -25,12 +25,19 @@ def fake_python(path):
     return path
 
 
-def test_candidates_come_from_path_then_pyenv(tmp_path):
+def test_candidates_come_from_pyenv_then_path(tmp_path):
     on_path = fake_python(tmp_path / "bin" / "python3.8")
     pyenv = tmp_path / "pyenv"
     in_pyenv = fake_python(pyenv / "versions" / "3.8.18" / "bin" / "python3.8")
     fake_python(pyenv / "versions" / "3.9.18" / "bin" / "python3.9")
-    assert candidates((3, 8), path_dirs=str(tmp_path / "bin"), pyenv=pyenv) == [on_path, in_pyenv]
+    assert candidates((3, 8), path_dirs=str(tmp_path / "bin"), pyenv=pyenv) == [in_pyenv, on_path]
+
+
+def test_pyenv_shims_on_path_are_not_candidates(tmp_path):
+    pyenv = tmp_path / "pyenv"
+    shim = fake_python(pyenv / "shims" / "python3.8")
+    assert candidates((3, 8), path_dirs=str(shim.parent), pyenv=pyenv) == []
+    assert candidates((3, 8), path_dirs=str(shim.parent), pyenv=None) == [shim]
 
 
 def test_find_interpreters_skips_candidates_that_do_not_run(tmp_path):

@@ -197,9 +197,9 @@ impl IterState {
 
     fn remaining(&self, py: Python) -> usize {
         match self {
-            // SAFETY: `len()` returns a plain count; no reference leaves
-            // the guard, which is dropped within this expression.
             IterState::Live(walk) => {
+                // SAFETY: `len()` returns a plain count; no reference leaves
+                // the guard, which is dropped within this expression.
                 unsafe { walk.iter.try_borrow(py) }.map_or(0, |iter| iter.len())
             }
             IterState::Exhausted | IterState::Invalidated(_) => 0,

@@ -1,0 +1,304 @@
+"""Nothing a caller does may crash the interpreter, leak, or break under threads.
+
+Every check here runs in a child interpreter, so that a segfault or an
+abort fails one test, with the signal's name, instead of ending the run.
+"""
+
+import os
+import signal
+import textwrap
+
+import pytest
+from conftest import ROOT, measures_memory, run_python
+
+# Values no entry point expects. Defined inside the child, since some are
+# consumed by use (generators) and some are classes with hostile methods.
+HOSTILE = textwrap.dedent(
+    """
+    import sys
+
+    class IndexRaises:
+        def __index__(self):
+            raise ValueError("no index")
+
+    class EqRaises:
+        def __hash__(self):
+            return 1
+
+        def __eq__(self, other):
+            raise RuntimeError("no eq")
+
+    class HostileInt(int):
+        def __index__(self):
+            raise ValueError("no index")
+
+        def __lt__(self, other):
+            raise ValueError("no lt")
+
+        def __eq__(self, other):
+            raise ValueError("no eq")
+
+        __hash__ = int.__hash__
+
+    class HostileStr(str):
+        def __str__(self):
+            raise ValueError("no str")
+
+    class IterRaises:
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            raise ValueError("no next")
+
+    def fails_midway():
+        yield 1
+        yield -1
+        raise KeyError("midway")
+
+    def hostile_values():
+        return [
+            None, True, False, 0, -1, 2**32 - 1, 2**32, 2**63, -(2**63) - 1, 2**64, 10**400, -(10**400),
+            1.5, float("nan"), float("inf"), -0.0, 1j,
+            "", "Smith", "\\ud800", "\\udfff" * 1000, "x" * 1_000_000, HostileStr("s"),
+            b"\\xff", bytearray(b"x"), memoryview(b"x"),
+            [], [1, -1], [1, "x"], {}, set(), (1,), frozenset([2**40]),
+            object(), IndexRaises(), EqRaises(), HostileInt(5), HostileInt(-(2**70)),
+            IterRaises(), fails_midway(), range(10), iter([1, 2]),
+            NotImplemented, Ellipsis, type, sys,
+        ]
+    """
+)
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    {hostile}
+    from target.debug import {module}
+
+    def quietly(action):
+        try:
+            return action()
+        except Exception:
+            return None
+
+    def mutate_then_iterate(numbers, change):
+        walk = iter(numbers)
+        next(walk)
+        quietly(lambda: change(numbers))
+        walk.__length_hint__()
+        quietly(lambda: list(walk))
+        quietly(lambda: next(walk))
+
+    calls = 0
+    for value in hostile_values():
+        quietly(lambda: {call})
+        calls += 1
+    print("survived", calls)
+    """
+)
+
+# Every public entry point of the five modules, called with one hostile
+# value (`value`), in each position where a caller can put it.
+ENTRY_POINTS = {
+    "docstring": [
+        "setattr(docstring, '__doc__', value)",
+        "getattr(docstring, value)",
+        "docstring.__dict__.get(value)",
+    ],
+    "function": [
+        "function.greet(value)",
+        "function.greet(name=value)",
+        "function.greet(value, value)",
+        "function.greet(nam=value)",
+        "function.greet(**{str(type(value)): value})",
+        "function.greet(*[value] * 3)",
+    ],
+    "klass": [
+        "klass.Class(value)",
+        "klass.Class(name=value)",
+        "klass.Class().greet(value)",
+        "klass.Class().greet(name=value, extra=value)",
+        "klass.Class.greet(value, 'Smith')",
+        "klass.Class.__new__(value)",
+        "setattr(klass.Class(), 'name', value)",
+    ],
+    "wrapper": [
+        "wrapper.HashSet(value)",
+        "wrapper.HashSet().add(value)",
+        "wrapper.HashSet().add(value=value)",
+        "value in wrapper.HashSet()",
+        "wrapper.HashSet.add(value, 1)",
+        "wrapper.HashSet.__len__(value)",
+        "wrapper.HashSet.__contains__(value, 1)",
+        "wrapper.HashSet.__iter__(value)",
+        "wrapper.SetIterator(value)",
+        "wrapper.SetIterator.__next__(value)",
+        "wrapper.SetIterator.__iter__(value)",
+    ],
+    "borrowed": [
+        "borrowed.HashSet(value)",
+        "borrowed.HashSet([value])",
+        "borrowed.HashSet(iterable=value)",
+        "borrowed.HashSet([1]).add(value)",
+        "borrowed.HashSet([1]).discard(value)",
+        "borrowed.HashSet([1]).remove(value)",
+        "value in borrowed.HashSet([1])",
+        "borrowed.HashSet.add(value, 1)",
+        "borrowed.HashSet.__len__(value)",
+        "borrowed.HashSet.__contains__(value, 1)",
+        "borrowed.HashSet.__iter__(value)",
+        "borrowed.HashSet.__repr__(value)",
+        "borrowed.SetIterator(value)",
+        "borrowed.SetIterator.__next__(value)",
+        "borrowed.SetIterator.__length_hint__(value)",
+        # An iterator, then a hostile change to its set, then the iterator.
+        "mutate_then_iterate(borrowed.HashSet([1, 2, 3]), lambda s: s.add(value))",
+        "mutate_then_iterate(borrowed.HashSet([1, 2, 3]), lambda s: s.remove(value))",
+        "mutate_then_iterate(borrowed.HashSet([1, 2, 3]), lambda s: s.discard(value))",
+    ],
+}
+
+CASES = [(module, call) for module, calls in ENTRY_POINTS.items() for call in calls]
+
+
+def describe_exit(returncode):
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return f"exit code {returncode}"
+
+
+@pytest.mark.parametrize(("module", "call"), CASES, ids=[f"{m}:{c}" for m, c in CASES])
+def test_hostile_input_never_crashes(module, call):
+    code = CHILD.format(hostile=HOSTILE, module=module, call=call)
+    result = run_python("-c", code, str(ROOT))
+    assert result.returncode == 0, f"{call}: {describe_exit(result.returncode)}\n{result.stderr[-2000:]}"
+    assert result.stdout.startswith("survived ")
+
+
+LEAK_CHECK = textwrap.dedent(
+    """
+    import os, sys
+    sys.path.insert(0, sys.argv[1])
+    from target.debug import {module} as lesson
+
+    HashSet, SetIterator = lesson.HashSet, lesson.SetIterator
+    CYCLES = int(sys.argv[2])
+
+    def resident():
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    # Ints above 256 are not cached by CPython: their reference counts
+    # show whether a call keeps a reference it should have dropped.
+    values = [int(str(1000 + n)) for n in range(8)]
+    # Made at run time, so that no other code shares these objects.
+    bad = [-1, int(str(2**40)), "".join(["ba", "d"]), None]
+    watched = values + bad[1:3] + [HashSet, SetIterator]
+    numbers = HashSet()
+
+    def cycle(i):
+        value = values[i % 8]
+        numbers.add(value)
+        value in numbers
+        for _ in numbers:
+            pass
+        walk = iter(numbers)
+        next(walk)
+        try:
+            numbers.add(bad[i % 4])
+        except (OverflowError, TypeError):
+            pass
+        try:
+            bad[i % 4] in numbers
+        except OverflowError:
+            pass
+        if hasattr(numbers, "discard"):
+            numbers.discard(value)
+            try:
+                next(walk)
+            except RuntimeError:
+                pass
+
+    for i in range(10_000):
+        cycle(i)
+    counts = [sys.getrefcount(thing) for thing in watched]
+    before = resident()
+    for i in range(CYCLES):
+        cycle(i)
+    grown = resident() - before
+    after = [sys.getrefcount(thing) for thing in watched]
+    print(grown, counts == after, counts, after)
+    """
+)
+
+
+# A million by default; `scripts/test.py --all-pythons` runs fewer per version.
+LEAK_CYCLES = int(os.environ.get("LESSONS_LEAK_CYCLES", "1000000"))
+
+
+@measures_memory
+@pytest.mark.parametrize("module", ["wrapper", "borrowed"])
+def test_a_million_cycles_leak_neither_memory_nor_references(module):
+    result = run_python("-c", LEAK_CHECK.format(module=module), str(ROOT), str(LEAK_CYCLES))
+    assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]
+    grown, same_counts, before, after = result.stdout.split(" ", 3)
+    assert int(grown) < 2_000_000, f"resident memory grew by {grown} bytes over a million cycles"
+    assert same_counts == "True", f"reference counts changed: {before} -> {after}"
+
+
+THREADS = textwrap.dedent(
+    """
+    import sys, threading
+    sys.path.insert(0, sys.argv[1])
+    from target.debug import {module} as lesson
+
+    sys.setswitchinterval(1e-6)
+    numbers = lesson.HashSet()
+    THREADS, VALUES, WALKS = 8, 400, 40
+    allowed_errors = {{"Set changed size during iteration", "Set changed during iteration"}}
+    completed, interrupted, problems = [], [], []
+
+    def work(k):
+        mine = range(k * 10_000, k * 10_000 + VALUES)
+        try:
+            for n, value in enumerate(mine):
+                numbers.add(value)
+                assert value in numbers
+                if n % (VALUES // WALKS) == 0:
+                    seen = []
+                    try:
+                        for item in numbers:
+                            seen.append(item)
+                    except RuntimeError as error:
+                        if str(error) not in allowed_errors:
+                            raise
+                        interrupted.append(len(seen))
+                    else:
+                        completed.append(len(seen))
+                    assert len(seen) == len(set(seen)), "an iterator repeated a value"
+        except BaseException as error:
+            problems.append(repr(error))
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(THREADS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    expected = set(v for k in range(THREADS) for v in range(k * 10_000, k * 10_000 + VALUES))
+    print(sorted(numbers) == sorted(expected), len(completed), len(interrupted), problems)
+    """
+)
+
+
+@pytest.mark.parametrize("module", ["wrapper", "borrowed"])
+def test_eight_threads_sharing_one_set(module):
+    result = run_python("-c", THREADS.format(module=module), str(ROOT))
+    assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]
+    union_matches, completed, interrupted, problems = result.stdout.strip().split(" ", 3)
+    assert problems == "[]"
+    assert union_matches == "True"
+    assert int(completed) + int(interrupted) == 8 * 40
+    if module == "wrapper":
+        assert int(interrupted) == 0, "a cloning iterator never sees changes"
