@@ -11,6 +11,7 @@ from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, run_python
 
 import bench
 import copy_libs
+import memcheck
 from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
 from workspace import ScriptError, lesson_crates, lesson_title
@@ -253,3 +254,37 @@ def test_lesson_5_readme_holds_a_full_benchmark_run_and_its_plot():
     assert "Python " in block
     assert block.count("(goal <= ") == 4
     assert (ROOT / "borrowed" / "iter_cost.png").stat().st_size > 10_000
+
+
+# valgrind reports: which errors fail `scripts/test.py --valgrind`.
+
+VALGRIND_ERROR = """<error><kind>{kind}</kind><stack>
+<frame><obj>{obj}</obj><fn>{fn}</fn><file>lib.rs</file><line>7</line></frame>
+<frame><obj>/usr/lib/libpython3.so</obj><fn>PyObject_Call</fn></frame>
+</stack></error>"""
+
+
+def test_memcheck_fails_only_on_memory_errors_in_project_code(tmp_path):
+    project = tmp_path / "target"
+    report = tmp_path / "memcheck.1.xml"
+    report.write_text(
+        "<valgrindoutput>"
+        + VALGRIND_ERROR.format(kind="InvalidRead", obj=project / "debug" / "borrowed.so", fn="next")
+        + VALGRIND_ERROR.format(kind="UninitValue", obj="/usr/lib/libpython3.so", fn="int_from_bytes")
+        + VALGRIND_ERROR.format(kind="Leak_PossiblyLost", obj=project / "debug" / "klass.so", fn="init")
+        + "</valgrindoutput>"
+    )
+    errors = memcheck.read_errors(report)
+    assert [kind for kind, _frames in errors] == ["InvalidRead", "UninitValue", "Leak_PossiblyLost"]
+    ours = memcheck.project_errors(errors, project)
+    assert [(kind, frames[0][1], frames[0][2]) for kind, frames in ours] == [("InvalidRead", "next", "lib.rs:7")]
+
+
+def test_memcheck_reads_the_complete_errors_of_an_unfinished_report(tmp_path):
+    report = tmp_path / "memcheck.2.xml"
+    report.write_text(
+        "<valgrindoutput>"
+        + VALGRIND_ERROR.format(kind="InvalidWrite", obj=tmp_path / "lib.so", fn="f")
+        + "<error><kind>InvalidRead</kind><stack><fr"
+    )
+    assert [kind for kind, _frames in memcheck.read_errors(report)] == ["InvalidWrite"]
