@@ -42,8 +42,8 @@ def test_pyenv_shims_on_path_are_not_candidates(tmp_path):
 
 def test_find_interpreters_skips_candidates_that_do_not_run(tmp_path):
     pyenv = tmp_path / "pyenv"
-    broken = fake_python(tmp_path / "bin" / "python3.8")
-    working = fake_python(pyenv / "versions" / "3.8.18" / "bin" / "python3.8")
+    broken = fake_python(pyenv / "versions" / "3.8.18" / "bin" / "python3.8")
+    working = fake_python(tmp_path / "bin" / "python3.8")
     liar = fake_python(pyenv / "versions" / "3.9.1" / "bin" / "python3.9")
     answers = {broken: None, working: ((3, 8), Path("/real/python3.8")), liar: ((3, 10), Path("/real/python3.10"))}
     found = find_interpreters(
