@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from copy_libs import copy_lessons
-from workspace import ROOT, ArgumentParser, ScriptError, cargo_build
+from workspace import ROOT, ArgumentParser, ScriptError, cargo_build, markdown_table, resident_bytes
 
 DEFAULT_SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
 LESSON_README = ROOT / "borrowed" / "README.md"
@@ -60,28 +60,22 @@ def best_time(action):
 # Memory is measured in a fresh interpreter per figure, so that memory freed
 # by earlier measurements cannot be reused and hide the growth.
 MEMORY_PROBE = """
-import os, sys
-sys.path.insert(0, sys.argv[1])
+import sys
+root = sys.argv[1]
+sys.path[:0] = [root, root + "/scripts"]
+from workspace import resident_bytes
+
 kind, size = sys.argv[2], int(sys.argv[3])
-if kind == "set":
-    make = set
-else:
-    module = __import__("target.release." + kind, fromlist=["HashSet"])
-    make = module.HashSet
+make = set if kind == "set" else __import__("target.release." + kind, fromlist=["HashSet"]).HashSet
 collection = make()
 for value in range(size):
     collection.add(value)
 # Enough iterators to see past page granularity, but never so many copies
 # of a big set (the clone) that the machine runs out of memory.
 count = 10_000 if kind != "wrapper" else max(3, min(10_000, 20_000_000 // (size * 8)))
-
-def resident():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-before = resident()
+before = resident_bytes()
 alive = [iter(collection) for _ in range(count)]
-print(max(resident() - before, 0) / count)
+print(max(resident_bytes() - before, 0) / count)
 """
 
 MODULES = {"clone": "wrapper", "borrowed": "borrowed", "set": "set"}
@@ -89,7 +83,7 @@ MODULES = {"clone": "wrapper", "borrowed": "borrowed", "set": "set"}
 
 def iterator_memory(name, size):
     """Extra resident bytes per live iterator, or None off Linux."""
-    if not os.path.exists("/proc/self/statm"):
+    if resident_bytes() is None:
         return None
     result = subprocess.run(
         [sys.executable, "-c", MEMORY_PROBE, str(ROOT), MODULES[name], str(size)],
@@ -159,10 +153,7 @@ def format_tables(results, kinds, sizes):
                 [f"{size:,}", "n/a" if reference is None else f"{reference:,.1f}"]
                 + [ratio(results.get((size, metric, name)), reference) for name in others]
             )
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        lines = ["| " + " | ".join(cell.rjust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
-        lines.insert(1, "|" + "|".join("-" * (width + 1) + ":" for width in widths) + "|")
-        tables.append("\n".join(lines))
+        tables.append(markdown_table(rows, right_align=True))
     return "\n\n".join(tables)
 
 
@@ -190,8 +181,8 @@ def goal_lines(results, sizes):
 
 
 def plot(results, kinds, sizes, path):
-    """A log-log plot of iter() cost against set size, one line per kind.
-    Returns False (and says why) when matplotlib is not installed."""
+    """A log-log plot of iter() cost against set size, one line per kind
+    (skipped, with a note, when matplotlib is not installed)."""
     try:
         import matplotlib
 
@@ -199,7 +190,7 @@ def plot(results, kinds, sizes, path):
         import matplotlib.pyplot as plt
     except ImportError:
         print("plot skipped: matplotlib is not installed (pip install -r bench-requirements.txt)")
-        return False
+        return
     figure, axes = plt.subplots(figsize=(6.4, 4.2))
     for name in kinds:
         points = [(size, results.get((size, "iter", name))) for size in sizes]
@@ -217,7 +208,6 @@ def plot(results, kinds, sizes, path):
     figure.savefig(str(path), dpi=100)
     plt.close(figure)
     print(f"plot written to {path}")
-    return True
 
 
 def replace_between_markers(text, body):
@@ -305,12 +295,12 @@ def main(argv=None):
     )
     print(report)
     if args.readme:
-        plot(results, kinds, sizes, LESSON_PLOT)
         try:
             text = replace_between_markers(LESSON_README.read_text(encoding="utf-8"), report)
         except ScriptError as error:
             print(f"bench: error: {error}", file=sys.stderr)
             return 1
+        plot(results, kinds, sizes, LESSON_PLOT)
         LESSON_README.write_text(text, encoding="utf-8")
         print(f"results written to {LESSON_README.relative_to(ROOT)}")
     else:

@@ -17,7 +17,7 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from workspace import ROOT, SUPPORTED, ScriptError, cargo_build, dotted, ensure_venv
+from workspace import ROOT, SUPPORTED, ScriptError, cargo_build, dotted, ensure_venv, markdown_table
 
 # The versions the matrix looks for: the supported range and one past it,
 # which is built and tested as a smoke test but never fails the run.
@@ -143,7 +143,7 @@ def junit_counts(path):
 
 def run_suite(outcome, pytest_args):
     """Run pytest for one version from its own venv."""
-    venv = ensure_venv(outcome.interpreter, ROOT / ".venvs" / tag(outcome.version))
+    python = ensure_venv(outcome.interpreter, ROOT / ".venvs" / tag(outcome.version))
     target_dir = ROOT / "target" / tag(outcome.version)
     report = target_dir / "junit.xml"
     if report.exists():
@@ -159,7 +159,7 @@ def run_suite(outcome, pytest_args):
     env.setdefault("LESSONS_LEAK_CYCLES", str(MATRIX_LEAK_CYCLES))
     print(f"\n== Python {dotted(outcome.version)}: pytest", flush=True)
     result = subprocess.run(
-        [str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args],
         cwd=str(ROOT),
         env=env,
     )
@@ -189,10 +189,7 @@ def summary_table(outcomes):
                 o.status() + (f" ({o.problem})" if o.problem else ""),
             ]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
-    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
-    return "\n".join(lines)
+    return markdown_table(rows)
 
 
 def run_matrix(pytest_args=()):
@@ -232,21 +229,3 @@ def run_matrix(pytest_args=()):
         print("test: error: supported Python versions failed: {}".format(", ".join(failed)), file=sys.stderr)
         return 1
     return 0
-
-
-def other_interpreters_with_modules(module_dir, module="docstring"):
-    """Interpreters (other than this one) whose modules are in `module_dir`:
-    {version: (interpreter, EXT_SUFFIX)}. Used by the side-by-side test."""
-    found = {}
-    for version, interpreter in find_interpreters(pyenv=pyenv_root()).items():
-        if version == tuple(sys.version_info[:2]):
-            continue
-        result = subprocess.run(
-            [str(interpreter), "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        suffix = result.stdout.strip()
-        if result.returncode == 0 and (module_dir / (module + suffix)).is_file():
-            found[version] = (interpreter, suffix)
-    return found

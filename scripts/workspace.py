@@ -112,6 +112,25 @@ def cargo_build(python=sys.executable, release=False, target_dir=None, quiet=Fal
         raise ScriptError("`{}` failed (exit code {})".format(" ".join(command), result.returncode))
 
 
+def resident_bytes():
+    """This process's resident memory in bytes, or None off Linux."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return None
+
+
+def markdown_table(rows, right_align=False):
+    """`rows` (the first one the header) as an aligned Markdown table."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    justify = str.rjust if right_align else str.ljust
+    lines = ["| " + " | ".join(justify(cell, width) for cell, width in zip(row, widths)) + " |" for row in rows]
+    rule = ("-" * (width + 1) + ":" if right_align else "-" * (width + 2) for width in widths)
+    lines.insert(1, "|" + "|".join(rule) + "|")
+    return "\n".join(lines)
+
+
 def venv_python(venv_dir):
     """The interpreter inside a virtual environment."""
     if os.name == "nt":

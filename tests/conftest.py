@@ -51,6 +51,13 @@ def run_python(*args, cwd=ROOT, env=None, check=False):
     )
 
 
+def run_child(code, *args):
+    """Run `code` in a child interpreter with the workspace and scripts/ on
+    sys.path (so it can import `target.debug.*` and `workspace`)."""
+    prelude = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'scripts')!r}]\n"
+    return run_python("-c", prelude + code, *args)
+
+
 @pytest.fixture
 def run_lesson():
     """Run `python -m <crate>.run` from the workspace root; return stdout."""

@@ -117,7 +117,26 @@ def test_summary_table_reports_absent_failed_and_smoke_versions():
 # --all-pythons` builds every version's modules into target/debug/ before it
 # runs this suite with each of them.
 
-OTHERS = python_matrix.other_interpreters_with_modules(MODULE_DIR)
+
+def other_interpreters_with_modules(module_dir, module="docstring"):
+    """Interpreters (other than this one) whose modules are in `module_dir`:
+    {version: (interpreter, EXT_SUFFIX)}."""
+    found = {}
+    for version, interpreter in find_interpreters(pyenv=python_matrix.pyenv_root()).items():
+        if version == tuple(sys.version_info[:2]):
+            continue
+        result = subprocess.run(
+            [str(interpreter), "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        suffix = result.stdout.strip()
+        if result.returncode == 0 and (module_dir / (module + suffix)).is_file():
+            found[version] = (interpreter, suffix)
+    return found
+
+
+OTHERS = other_interpreters_with_modules(MODULE_DIR)
 
 
 def test_this_interpreter_imports_its_own_build():

@@ -9,7 +9,7 @@ import signal
 import textwrap
 
 import pytest
-from conftest import ROOT, measures_memory, run_python
+from conftest import measures_memory, run_child
 
 # Values no entry point expects. Defined inside the child, since some are
 # consumed by use (generators) and some are classes with hostile methods.
@@ -72,8 +72,6 @@ HOSTILE = textwrap.dedent(
 
 CHILD = textwrap.dedent(
     """
-    import sys
-    sys.path.insert(0, sys.argv[1])
     {hostile}
     from target.debug import {module}
 
@@ -172,23 +170,19 @@ def describe_exit(returncode):
 @pytest.mark.parametrize(("module", "call"), CASES, ids=[f"{m}:{c}" for m, c in CASES])
 def test_hostile_input_never_crashes(module, call):
     code = CHILD.format(hostile=HOSTILE, module=module, call=call)
-    result = run_python("-c", code, str(ROOT))
+    result = run_child(code)
     assert result.returncode == 0, f"{call}: {describe_exit(result.returncode)}\n{result.stderr[-2000:]}"
     assert result.stdout.startswith("survived ")
 
 
 LEAK_CHECK = textwrap.dedent(
     """
-    import os, sys
-    sys.path.insert(0, sys.argv[1])
+    import sys
     from target.debug import {module} as lesson
+    from workspace import resident_bytes
 
     HashSet, SetIterator = lesson.HashSet, lesson.SetIterator
-    CYCLES = int(sys.argv[2])
-
-    def resident():
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    CYCLES = int(sys.argv[1])
 
     # Ints above 256 are not cached by CPython: their reference counts
     # show whether a call keeps a reference it should have dropped.
@@ -224,10 +218,10 @@ LEAK_CHECK = textwrap.dedent(
     for i in range(10_000):
         cycle(i)
     counts = [sys.getrefcount(thing) for thing in watched]
-    before = resident()
+    before = resident_bytes()
     for i in range(CYCLES):
         cycle(i)
-    grown = resident() - before
+    grown = resident_bytes() - before
     after = [sys.getrefcount(thing) for thing in watched]
     print(grown, counts == after, counts, after)
     """
@@ -241,7 +235,7 @@ LEAK_CYCLES = int(os.environ.get("LESSONS_LEAK_CYCLES", "1000000"))
 @measures_memory
 @pytest.mark.parametrize("module", ["wrapper", "borrowed"])
 def test_a_million_cycles_leak_neither_memory_nor_references(module):
-    result = run_python("-c", LEAK_CHECK.format(module=module), str(ROOT), str(LEAK_CYCLES))
+    result = run_child(LEAK_CHECK.format(module=module), str(LEAK_CYCLES))
     assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]
     grown, same_counts, before, after = result.stdout.split(" ", 3)
     assert int(grown) < 2_000_000, f"resident memory grew by {grown} bytes over a million cycles"
@@ -251,7 +245,6 @@ def test_a_million_cycles_leak_neither_memory_nor_references(module):
 THREADS = textwrap.dedent(
     """
     import sys, threading
-    sys.path.insert(0, sys.argv[1])
     from target.debug import {module} as lesson
 
     sys.setswitchinterval(1e-6)
@@ -294,7 +287,7 @@ THREADS = textwrap.dedent(
 
 @pytest.mark.parametrize("module", ["wrapper", "borrowed"])
 def test_eight_threads_sharing_one_set(module):
-    result = run_python("-c", THREADS.format(module=module), str(ROOT))
+    result = run_child(THREADS.format(module=module))
     assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]
     union_matches, completed, interrupted, problems = result.stdout.strip().split(" ", 3)
     assert problems == "[]"
