@@ -65,16 +65,16 @@ def project_errors(errors, project_dir):
     return [(kind, frames) for kind, frames in errors if kind in MEMORY_ERRORS and in_project(frames, project_dir)]
 
 
-def run_memcheck(python, pytest_args):
-    """Run pytest under memcheck; return an exit code (non-zero on any
-    memory error in the project's code, or on a failing test)."""
+def run_memcheck(python, pytest_args, env):
+    """Run pytest under memcheck in `env` (plus the allocator setting); return
+    an exit code: non-zero on a memory error in the project's code or a failing test."""
     valgrind = shutil.which("valgrind")
     if not valgrind:
         raise ScriptError("valgrind is not installed (Debian: apt-get install valgrind)")
     reports = ROOT / "target" / "valgrind"
     shutil.rmtree(str(reports), ignore_errors=True)
     reports.mkdir(parents=True)
-    env = dict(os.environ, PYTHONMALLOC="malloc", LESSONS_UNDER_VALGRIND="1")
+    env = dict(env, PYTHONMALLOC="malloc", LESSONS_UNDER_VALGRIND="1")
     command = [
         valgrind,
         "--tool=memcheck",

@@ -46,18 +46,18 @@ def main(argv=None):
         parser.error("--all-pythons and --valgrind do not combine")
     if args.all_pythons:
         return run_matrix(pytest_args)
+    # Tests that rebuild pass this on as PYTHON_SYS_EXECUTABLE: the same
+    # value as here, so Cargo sees nothing changed and rebuilds nothing.
+    env = dict(os.environ, LESSONS_BUILD_PYTHON=sys.executable)
     try:
         python = ensure_venv(sys.executable, ROOT / ".venv")
         cargo_build(sys.executable)
         copy_lessons(quiet=True)
         if args.valgrind:
-            return run_memcheck(python, pytest_args)
+            return run_memcheck(python, pytest_args, env)
     except ScriptError as error:
         print(f"test: error: {error}", file=sys.stderr)
         return 1
-    # Tests that rebuild pass this on as PYTHON_SYS_EXECUTABLE: the same
-    # value as here, so Cargo sees nothing changed and rebuilds nothing.
-    env = dict(os.environ, LESSONS_BUILD_PYTHON=sys.executable)
     return subprocess.run([str(python), "-m", "pytest", *pytest_args], cwd=str(ROOT), env=env).returncode
 
 
