@@ -24,7 +24,7 @@ py_class!(class HashSet |py| {
     // rust-cpython accepts `*args` only together with `**kwargs`.
     def __new__(_cls, *args, **kwargs) -> PyResult<HashSet> {
         if kwargs.is_some_and(|kwargs| kwargs.len(py) > 0) {
-            return Err(type_error(py, "HashSet() takes no keyword arguments".to_owned()));
+            return Err(type_error(py, "HashSet() takes no keyword arguments"));
         }
         let mut set = Set::new();
         match args.len(py) {
@@ -34,7 +34,10 @@ py_class!(class HashSet |py| {
                     set.insert(to_member(py, &item?)?);
                 }
             }
-            given => return Err(type_error(py, arguments_message(given))),
+            given => {
+                let message = format!("HashSet expected at most 1 argument, got {}", given);
+                return Err(type_error(py, &message));
+            }
         }
         HashSet::create_instance(py, set)
     }
@@ -77,7 +80,7 @@ py_class!(class HashSet |py| {
         Ok(match classify(py, &value)? {
             Value::Member(number) => self.data(py).borrow().contains(&number),
             Value::IntegralFloat(number) => number.is_some_and(|n| self.data(py).borrow().contains(&n)),
-            Value::OutOfRange(_) | Value::WrongType(_) => false,
+            Value::OutOfRange(_) | Value::WrongType => false,
         })
     }
 
@@ -228,7 +231,7 @@ enum Value {
     /// A float such as `2.0`; `Some` if it equals a storable integer.
     IntegralFloat(Option<u32>),
     OutOfRange(String),
-    WrongType(String),
+    WrongType,
 }
 
 fn classify(py: Python, value: &PyObject) -> PyResult<Value> {
@@ -257,7 +260,7 @@ fn classify(py: Python, value: &PyObject) -> PyResult<Value> {
         // The range check above makes this cast exact.
         return Ok(Value::IntegralFloat(integral.then_some(number as u32)));
     }
-    Ok(Value::WrongType(value.get_type(py).name(py).into_owned()))
+    Ok(Value::WrongType)
 }
 
 /// The `u32` a value stands for, or the exception `add`, `remove` and
@@ -269,22 +272,17 @@ fn to_member(py: Python, value: &PyObject) -> PyResult<u32> {
             py,
             format!("{}: HashSet holds integers from 0 to {}", problem, u32::MAX),
         )),
-        Value::IntegralFloat(_) => Err(type_error(
-            py,
-            "HashSet values must be int, not float".to_owned(),
-        )),
-        Value::WrongType(name) => Err(type_error(
-            py,
-            format!("HashSet values must be int, not {}", name),
-        )),
+        Value::IntegralFloat(_) | Value::WrongType => {
+            let name = value.get_type(py).name(py).into_owned();
+            Err(type_error(
+                py,
+                &format!("HashSet values must be int, not {}", name),
+            ))
+        }
     }
 }
 
-fn arguments_message(given: usize) -> String {
-    format!("HashSet expected at most 1 argument, got {}", given)
-}
-
-fn type_error(py: Python, message: String) -> PyErr {
+fn type_error(py: Python, message: &str) -> PyErr {
     PyErr::new::<exc::TypeError, _>(py, message)
 }
 
