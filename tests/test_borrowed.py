@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import measures_memory, run_python
+from conftest import measures_memory, run_child
 from target.debug.borrowed import HashSet, SetIterator
 
 U32_MAX = 2**32 - 1
@@ -49,6 +49,8 @@ def test_repr_is_sorted_and_round_trips():
     assert repr(HashSet()) == "HashSet()"
     assert repr(HashSet([10, 2, 7])) == "HashSet({2, 7, 10})"
     assert str(HashSet([U32_MAX])) == "HashSet({4294967295})"
+    for numbers in (HashSet(), HashSet([10, 2, 7])):
+        assert sorted(eval(repr(numbers), {"HashSet": HashSet})) == sorted(numbers)
 
 
 def test_constructor_rejects_a_non_iterable():
@@ -92,9 +94,9 @@ def test_remove_missing_raises_key_error_with_the_value():
     assert ours.value.args == theirs.value.args == (7,)
 
 
-def test_remove_missing_tuple_value_keeps_the_tuple_intact():
-    # KeyError((1, 2)) must not be mistaken for KeyError(1, 2); but a tuple
-    # is not an int, so this is a TypeError before the lookup.
+def test_remove_tuple_is_a_type_error_not_a_key_error():
+    # The builtin would look the tuple up and raise KeyError((1, 2)); here
+    # only an int can be a member, so the type is refused first.
     with pytest.raises(TypeError, match="not tuple"):
         HashSet().remove((1, 2))
 
@@ -294,7 +296,9 @@ def test_change_after_last_value_but_before_stop_is_detected():
 
 
 @pytest.mark.parametrize(
-    "no_op", [lambda s: s.add(1), lambda s: s.discard(99), lambda s: len(s), lambda s: 5 in s, lambda s: repr(s)]
+    "no_op",
+    [lambda s: s.add(1), lambda s: s.discard(99), lambda s: len(s), lambda s: 5 in s, lambda s: repr(s)],
+    ids=["add-present", "discard-absent", "len", "in", "repr"],
 )
 def test_calls_that_change_nothing_leave_iterators_valid(no_op):
     numbers = HashSet([1, 2, 3])
@@ -305,7 +309,9 @@ def test_calls_that_change_nothing_leave_iterators_valid(no_op):
 
 
 @pytest.mark.parametrize(
-    "failing", [lambda s: s.add(-1), lambda s: s.add("x"), lambda s: s.remove(99), lambda s: s.discard(2**40)]
+    "failing",
+    [lambda s: s.add(-1), lambda s: s.add("x"), lambda s: s.remove(99), lambda s: s.discard(2**40)],
+    ids=["add-negative", "add-str", "remove-absent", "discard-too-large"],
 )
 def test_failed_calls_leave_iterators_valid(failing):
     numbers = HashSet([1, 2, 3])
@@ -335,7 +341,10 @@ def test_iterators_are_independent():
 
 def test_iterator_keeps_the_set_alive():
     it = iter(HashSet([1, 2]))
+    # Were the set freed with its last name, these would reuse its memory.
+    others = [HashSet(range(100, 110)) for _ in range(50)]
     assert sorted(it) == [1, 2]
+    assert len(others) == 50
 
 
 def test_set_is_released_once_its_iterators_are_done():
@@ -385,13 +394,9 @@ def test_int_subclass_methods_do_not_run_during_conversion():
 def test_iter_copies_nothing_while_the_clone_copies_everything():
     script = textwrap.dedent(
         """
-        import os
         from target.debug.borrowed import HashSet as Borrowed
         from target.debug.wrapper import HashSet as Cloned
-
-        def rss():
-            with open("/proc/self/statm") as statm:
-                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        from workspace import resident_bytes as rss
 
         borrowed = Borrowed(range(1_000_000))
         cloned = Cloned()
@@ -405,7 +410,7 @@ def test_iter_copies_nothing_while_the_clone_copies_everything():
         print(after_borrowed - before, after_cloned - after_borrowed)
         """
     )
-    result = run_python("-c", script)
+    result = run_child(script)
     assert result.returncode == 0, result.stderr
     borrowed_growth, cloned_growth = map(int, result.stdout.split())
     assert borrowed_growth < 1_000_000, f"iter() on the borrowed set grew RSS by {borrowed_growth} bytes"

@@ -30,7 +30,7 @@ def normalized_lines(text):
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def unordered_tail(lines):
+def order_insensitive(lines):
     """`found N` lines come out in hash order; compare them as a multiset."""
     return [line for line in lines if not line.startswith("found ")], sorted(
         line for line in lines if line.startswith("found ")
@@ -46,7 +46,7 @@ def test_readme_shows_the_real_output_of_run(crate):
         shown = block.splitlines()[1:]
         result = run_python("-m", crate + ".run")
         assert result.returncode == 0, result.stderr
-        assert unordered_tail(shown) == unordered_tail(result.stdout.splitlines())
+        assert order_insensitive(shown) == order_insensitive(result.stdout.splitlines())
 
 
 @pytest.mark.parametrize("crate", lesson_crates())
