@@ -2,4 +2,6 @@
 
 from target.debug.klass import Class
 
-print(Class().greet("Smith"))
+klass = Class()
+
+print(klass.greet("Smith"))

@@ -11,12 +11,14 @@ Each machine runs LESSONS_HYPOTHESIS_EXAMPLES sequences (default 2,000).
 
 import ctypes
 import os
+from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from target.debug import borrowed, wrapper
+from target.debug import borrowed, errors, wrapper
 
 EXAMPLES = int(os.environ.get("LESSONS_HYPOTHESIS_EXAMPLES", "2000"))
 SETTINGS = settings(
@@ -51,6 +53,14 @@ VALUES = st.one_of(
     st.none(),
 )
 
+# Numbers of other types, some equal to an int: lesson 6 finds them by the
+# builtin's rule (equal hash, then ==).
+OTHER_NUMBERS = st.one_of(
+    st.fractions(max_denominator=3),
+    st.decimals(places=1, max_value=20, min_value=-2),
+    st.complex_numbers(max_magnitude=20),
+    st.sampled_from([Fraction(U32_END - 1), Decimal(U32_END - 1), complex(1, 0), Decimal("NaN")]),
+)
 
 WALKS = Bundle("walks")
 
@@ -59,8 +69,8 @@ def storable(value):
     return isinstance(value, int) and 0 <= value < U32_END
 
 
-def borrowed_error(value):
-    """What lesson 5's add/discard/remove raise for `value`, or None."""
+def errors_error(value):
+    """What lesson 6's add/discard/remove raise for `value`, or None."""
     if storable(value):
         return None
     if isinstance(value, int):
@@ -68,13 +78,13 @@ def borrowed_error(value):
             problem = f"{value} is negative" if value < 0 else f"{value} is too large"
         else:
             problem = "integer is negative" if value < 0 else "integer is too large"
-        return OverflowError, problem + RANGE_NOTE
+        return errors.OutOfRange, problem + RANGE_NOTE
     return TypeError, "HashSet values must be int, not " + type(value).__name__
 
 
-def wrapper_error(value):
-    """What lesson 4's add raises for `value`, or None: rust-cpython's plain
-    `u32` conversion, quirks included."""
+def plain_u32_error(value):
+    """What lessons 4 and 5 raise for `value` in add (and `in`), or None:
+    rust-cpython's plain `u32` conversion, quirks included."""
     if storable(value):
         return None
     if isinstance(value, int):
@@ -176,33 +186,9 @@ class DifferentialMachine(RuleBasedStateMachine):
         raise NotImplementedError
 
 
-class BorrowedAgainstSet(DifferentialMachine):
-    """Lesson 5 promises the builtin's behaviour, stricter in one place."""
-
-    make = borrowed.HashSet
-
-    def expected_add_error(self, value):
-        return borrowed_error(value)
-
-    def expected_contains(self, value):
-        return ("ok", value in self.model)
-
-    @rule(value=VALUES)
-    def discard(self, value):
-        self.mutate("discard", value, borrowed_error(value))
-
-    @rule(value=VALUES)
-    def remove(self, value):
-        expected_error = borrowed_error(value)
-        got = outcome(lambda: self.ours.remove(value))
-        if expected_error is not None:
-            assert got == ("raised", *expected_error)
-        elif value in self.model:
-            assert got == ("ok", None)
-            self.change_model(self.model.remove, value)
-        else:
-            builtin = outcome(lambda: set(self.model).remove(value))
-            assert got == builtin == ("raised", KeyError, str(KeyError(value)))
+class LoanMachine(DifferentialMachine):
+    """The loan of lessons 5 and 6: the builtin's iterator behaviour, stricter
+    in one place (a change that keeps the size stops iterators too)."""
 
     def pending_change(self, walk):
         """The error the next `next()` will raise, if the set has changed
@@ -211,7 +197,7 @@ class BorrowedAgainstSet(DifferentialMachine):
             return walk.error
         size_changed = len(self.model) != walk.size_at_start
         if not size_changed:
-            # From here on the builtin would carry on; this class raises.
+            # From here on the builtin would carry on; these classes raise.
             walk.builtin_comparable = False
         return SIZE_CHANGED if size_changed else CONTENTS_CHANGED
 
@@ -252,6 +238,74 @@ class BorrowedAgainstSet(DifferentialMachine):
         return kind
 
 
+def plain_u32_contains(model, value):
+    """Lessons 4 and 5 answer `in` through the same `u32` conversion."""
+    if storable(value):
+        return ("ok", value in model)
+    if isinstance(value, int):
+        # Quirk: an int outside u32 raises instead of answering False.
+        return ("raised", *plain_u32_error(value))
+    # Quirk: the TypeError of the conversion becomes False, even for a
+    # float such as 1.0 that the builtin set would find.
+    return ("ok", False)
+
+
+class BorrowedAgainstSet(LoanMachine):
+    """Lesson 5: lesson 4's conversions, and the loan."""
+
+    make = borrowed.HashSet
+
+    def expected_add_error(self, value):
+        return plain_u32_error(value)
+
+    def expected_contains(self, value):
+        return plain_u32_contains(self.model, value)
+
+
+class ErrorsAgainstSet(LoanMachine):
+    """Lesson 6: the loan, its own exceptions, and the builtin's membership."""
+
+    make = errors.HashSet
+
+    def expected_add_error(self, value):
+        return errors_error(value)
+
+    def expected_contains(self, value):
+        return outcome(lambda: value in self.model)
+
+    @rule(value=OTHER_NUMBERS)
+    def contains_other_number(self, value):
+        assert outcome(lambda: value in self.ours) == outcome(lambda: value in self.model)
+
+    @rule(value=VALUES)
+    def discard(self, value):
+        self.mutate("discard", value, errors_error(value))
+
+    @rule(value=VALUES)
+    def remove(self, value):
+        expected_error = errors_error(value)
+        got = outcome(lambda: self.ours.remove(value))
+        if expected_error is not None:
+            assert got == ("raised", *expected_error)
+        elif value in self.model:
+            assert got == ("ok", None)
+            self.change_model(self.model.remove, value)
+        else:
+            builtin = outcome(lambda: set(self.model).remove(value))
+            assert got == builtin == ("raised", KeyError, str(KeyError(value)))
+
+    @rule(values=st.lists(VALUES, max_size=4))
+    def update(self, values):
+        """All or nothing: the first bad value's error, and nothing added."""
+        got = outcome(lambda: self.ours.update(values))
+        first_error = next((error for error in map(errors_error, values) if error), None)
+        if first_error is not None:
+            assert got == ("raised", *first_error)
+        else:
+            assert got == ("ok", None)
+            self.change_model(self.model.update, values)
+
+
 class WrapperAgainstSet(DifferentialMachine):
     """Lesson 4: the builtin's contents, its own conversion quirks, and an
     iterator that walks a snapshot whatever happens to the set."""
@@ -259,17 +313,10 @@ class WrapperAgainstSet(DifferentialMachine):
     make = wrapper.HashSet
 
     def expected_add_error(self, value):
-        return wrapper_error(value)
+        return plain_u32_error(value)
 
     def expected_contains(self, value):
-        if storable(value):
-            return ("ok", value in self.model)
-        if isinstance(value, int):
-            # Quirk: an int outside u32 raises instead of answering False.
-            return ("raised", *wrapper_error(value))
-        # Quirk: the TypeError of the conversion becomes False, even for a
-        # float such as 1.0 that the builtin set would find.
-        return ("ok", False)
+        return plain_u32_contains(self.model, value)
 
     def step(self, walk):
         got = outcome(lambda: next(walk.ours))
@@ -286,5 +333,7 @@ class WrapperAgainstSet(DifferentialMachine):
 
 TestBorrowedAgainstSet = BorrowedAgainstSet.TestCase
 TestBorrowedAgainstSet.settings = SETTINGS
+TestErrorsAgainstSet = ErrorsAgainstSet.TestCase
+TestErrorsAgainstSet.settings = SETTINGS
 TestWrapperAgainstSet = WrapperAgainstSet.TestCase
 TestWrapperAgainstSet.settings = SETTINGS

@@ -15,7 +15,13 @@ def test_greet_formats_the_name():
 
 
 def test_greet_accepts_the_keyword_named_in_py_fn():
-    assert greet(name="Smith") == "Hello, Smith!"
+    assert greet(string="Smith") == "Hello, Smith!"
+
+
+def test_the_rust_parameter_name_is_not_a_keyword():
+    # `fn greet(_: Python, name: String)`: Python never sees `name`.
+    with pytest.raises(TypeError, match=r"^Required argument \('string'\) \(pos 1\) not found$"):
+        greet(name="Smith")
 
 
 def test_greet_keeps_non_ascii_text():
@@ -35,6 +41,10 @@ def test_module_exposes_greet_as_builtin_function():
     assert type(function.greet).__name__ == "builtin_function_or_method"
 
 
+def test_module_has_no_docstring_like_the_article():
+    assert function.__doc__ is None
+
+
 @pytest.mark.parametrize(
     ("argument", "type_name"),
     [(None, "NoneType"), (5, "int"), (1.5, "float"), (b"Smith", "bytes"), (["Smith"], "list")],
@@ -47,21 +57,21 @@ def test_greet_rejects_non_str_with_type_error(argument, type_name):
 
 @pytest.mark.parametrize("text", ["\ud800", "Smith\udfff", "\udc80abc"])
 def test_greet_rejects_lone_surrogates_with_unicode_error(text):
-    # `&str` must be valid UTF-8; a lone surrogate cannot be encoded.
+    # A Rust `String` is valid UTF-8; a lone surrogate cannot be encoded.
     with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
         greet(text)
 
 
 def test_greet_without_arguments_names_the_missing_one():
-    with pytest.raises(TypeError, match=r"^Required argument \('name'\) \(pos 1\) not found$"):
+    with pytest.raises(TypeError, match=r"^Required argument \('string'\) \(pos 1\) not found$"):
         greet()
 
 
-def test_greet_with_a_wrong_keyword_reports_name_as_missing():
+def test_greet_with_a_wrong_keyword_reports_string_as_missing():
     # A quirk of rust-cpython's argument parser: the unknown keyword is not
-    # named; the message only says that `name` was not given.
-    with pytest.raises(TypeError, match=r"^Required argument \('name'\) \(pos 1\) not found$"):
-        greet(nam="Smith")
+    # named; the message only says that `string` was not given.
+    with pytest.raises(TypeError, match=r"^Required argument \('string'\) \(pos 1\) not found$"):
+        greet(strng="Smith")
 
 
 def test_greet_with_an_extra_keyword_counts_arguments():

@@ -3,6 +3,8 @@
 import pytest
 from target.debug.klass import Class
 
+from target.debug import klass
+
 
 def test_run_prints_the_greeting(run_lesson):
     assert run_lesson("klass") == "Hello, Smith!\n"
@@ -22,6 +24,11 @@ def test_class_is_a_real_type():
     assert type(instance) is Class
     assert Class.__name__ == "Class"
     assert Class.__module__ == "target.debug.klass"
+
+
+def test_module_holds_only_the_class():
+    assert klass.__doc__ is None
+    assert [name for name in dir(klass) if not name.startswith("__")] == ["Class"]
 
 
 def test_instances_are_distinct():

@@ -81,6 +81,11 @@ CHILD = textwrap.dedent(
         except Exception:
             return None
 
+    def filled(numbers):
+        for number in (1, 2, 3):
+            numbers.add(number)
+        return numbers
+
     def mutate_then_iterate(numbers, change):
         walk = iter(numbers)
         next(walk)
@@ -97,7 +102,7 @@ CHILD = textwrap.dedent(
     """
 )
 
-# Every public entry point of the five modules, called with one hostile
+# Every public entry point of the six modules, called with one hostile
 # value (`value`), in each position where a caller can put it.
 ENTRY_POINTS = {
     "docstring": [
@@ -137,24 +142,46 @@ ENTRY_POINTS = {
     ],
     "borrowed": [
         "borrowed.HashSet(value)",
-        "borrowed.HashSet([value])",
-        "borrowed.HashSet(iterable=value)",
-        "borrowed.HashSet([1]).add(value)",
-        "borrowed.HashSet([1]).discard(value)",
-        "borrowed.HashSet([1]).remove(value)",
-        "value in borrowed.HashSet([1])",
+        "borrowed.HashSet().add(value)",
+        "borrowed.HashSet().add(value=value)",
+        "value in borrowed.HashSet()",
         "borrowed.HashSet.add(value, 1)",
         "borrowed.HashSet.__len__(value)",
         "borrowed.HashSet.__contains__(value, 1)",
         "borrowed.HashSet.__iter__(value)",
-        "borrowed.HashSet.__repr__(value)",
         "borrowed.SetIterator(value)",
         "borrowed.SetIterator.__next__(value)",
         "borrowed.SetIterator.__length_hint__(value)",
         # An iterator, then a hostile change to its set, then the iterator.
-        "mutate_then_iterate(borrowed.HashSet([1, 2, 3]), lambda s: s.add(value))",
-        "mutate_then_iterate(borrowed.HashSet([1, 2, 3]), lambda s: s.remove(value))",
-        "mutate_then_iterate(borrowed.HashSet([1, 2, 3]), lambda s: s.discard(value))",
+        "mutate_then_iterate(filled(borrowed.HashSet()), lambda s: s.add(value))",
+    ],
+    "errors": [
+        "errors.HashSet(value)",
+        "errors.HashSet([value])",
+        "errors.HashSet(iterable=value)",
+        "errors.HashSet(capacity=value)",
+        "errors.HashSet([1], value)",
+        "errors.HashSet([1]).add(value)",
+        "errors.HashSet([1]).discard(value)",
+        "errors.HashSet([1]).remove(value)",
+        "errors.HashSet([1]).update(value)",
+        "errors.HashSet([1]).update([1], [value])",
+        "errors.HashSet([1]).update(**{'x': value})",
+        "value in errors.HashSet([1])",
+        "errors.HashSet.add(value, 1)",
+        "errors.HashSet.__len__(value)",
+        "errors.HashSet.__contains__(value, 1)",
+        "errors.HashSet.__iter__(value)",
+        "errors.HashSet.__repr__(value)",
+        "errors.SetIterator(value)",
+        "errors.SetIterator.__next__(value)",
+        "errors.SetIterator.__length_hint__(value)",
+        "errors.OutOfRange(value)",
+        "errors.panic_in_rust(value)",
+        "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.add(value))",
+        "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.remove(value))",
+        "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.discard(value))",
+        "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.update([value]))",
     ],
 }
 
@@ -208,7 +235,10 @@ LEAK_CHECK = textwrap.dedent(
             bad[i % 4] in numbers
         except OverflowError:
             pass
+        float(value) in numbers
         if hasattr(numbers, "discard"):
+            numbers.update([value], [value + 1])
+            numbers.discard(value + 1)
             numbers.discard(value)
             try:
                 next(walk)
@@ -233,7 +263,7 @@ LEAK_CYCLES = int(os.environ.get("LESSONS_LEAK_CYCLES", "1000000"))
 
 
 @measures_memory
-@pytest.mark.parametrize("module", ["wrapper", "borrowed"])
+@pytest.mark.parametrize("module", ["wrapper", "borrowed", "errors"])
 def test_a_million_cycles_leak_neither_memory_nor_references(module):
     result = run_child(LEAK_CHECK.format(module=module), str(LEAK_CYCLES))
     assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]
@@ -285,7 +315,7 @@ THREADS = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("module", ["wrapper", "borrowed"])
+@pytest.mark.parametrize("module", ["wrapper", "borrowed", "errors"])
 def test_eight_threads_sharing_one_set(module):
     result = run_child(THREADS.format(module=module))
     assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]

@@ -4,14 +4,13 @@ use cpython::{py_fn, py_module_initializer, PyResult, Python};
 
 /// An ordinary Rust function. `Python` proves the GIL is held; `PyResult`
 /// lets the function fail with a Python exception.
-fn greet(_py: Python, name: &str) -> PyResult<String> {
+fn greet(_: Python, name: String) -> PyResult<String> {
     Ok(format!("Hello, {}!", name))
 }
 
 py_module_initializer!(function, |py, module| {
-    module.add(py, "__doc__", "Lesson 2: one function.")?;
-    // `name: &str` here, not in `fn greet`, is what Python sees: it names
-    // the keyword argument and decides how the argument is converted.
-    module.add(py, "greet", py_fn!(py, greet(name: &str)))?;
+    // The parameter list inside `py_fn!` is what Python sees: its keyword is
+    // `string`, whatever `fn greet` calls the parameter.
+    module.add(py, "greet", py_fn!(py, greet(string: String)))?;
     Ok(())
 });

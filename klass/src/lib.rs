@@ -2,14 +2,14 @@
 
 use cpython::{py_class, py_module_initializer, PyResult};
 
-py_class!(class Class |py| {
+py_class!(pub class Class |py| {
     // `__new__` builds the instance. This class holds no data, so
     // `create_instance` takes nothing but `py`.
     def __new__(_cls) -> PyResult<Class> {
         Class::create_instance(py)
     }
 
-    def greet(&self, name: &str) -> PyResult<String> {
+    def greet(&self, name: String) -> PyResult<String> {
         Ok(format!("Hello, {}!", name))
     }
 });
@@ -17,7 +17,6 @@ py_class!(class Class |py| {
 // The module is `klass` because `class` is a Python keyword:
 // `from target.debug.class import Class` would be a syntax error.
 py_module_initializer!(klass, |py, module| {
-    module.add(py, "__doc__", "Lesson 3: one class.")?;
     module.add_class::<Class>(py)?;
     Ok(())
 });

@@ -1,0 +1,420 @@
+"""Lesson 6: exceptions that say what went wrong, arguments, membership by
+the builtin's rule, MemoryError instead of an abort, SystemError for a panic.
+
+Python's builtin `set` is the specification: where the two can be compared,
+the tests run the same operations on both. (The loan that lesson 6 shares
+with lesson 5 is tested in test_borrowed.py, on both lessons.)
+"""
+
+import operator
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from conftest import run_child
+from target.debug.errors import HashSet, OutOfRange
+
+from target.debug import errors
+
+U32_MAX = 2**32 - 1
+RANGE_NOTE = ": HashSet holds integers from 0 to 4294967295"
+
+
+def test_run_shows_each_kind_of_error(run_lesson):
+    assert run_lesson("errors") == (
+        "HashSet({1, 2, 3})\n"
+        "Fraction(2) in numbers: True\n"
+        "OutOfRange: -1 is negative" + RANGE_NOTE + "\n"
+        "TypeError: HashSet values must be int, not str\n"
+        "KeyError: 7\n"
+        "MemoryError: memory allocation failed because the computed capacity exceeded the collection's maximum\n"
+        "HashSet({1, 2, 3})\n"
+    )
+
+
+# Construction: optional arguments, by position or keyword
+
+
+@pytest.mark.parametrize(
+    "make_source",
+    [list, tuple, set, iter, lambda values: (value for value in values), lambda values: dict.fromkeys(values)],
+)
+def test_constructor_takes_any_iterable_like_set(make_source):
+    values = [3, 1, 2, 3, 0, U32_MAX]
+    assert sorted(HashSet(make_source(values))) == sorted(set(make_source(values)))
+
+
+def test_constructor_arguments_are_optional_and_may_be_keywords():
+    assert len(HashSet()) == 0
+    assert sorted(HashSet(iterable=[2, 1])) == [1, 2]
+    assert sorted(HashSet([2, 1], capacity=100)) == [1, 2]
+    assert sorted(HashSet(capacity=100, iterable=[3])) == [3]
+
+
+def test_none_means_no_iterable():
+    # A difference from the builtin (set(None) is a TypeError): rust-cpython
+    # passes an explicit None to an `Option` parameter as `None`.
+    assert list(HashSet(None)) == []
+
+
+def test_capacity_is_not_keyword_only():
+    # rust-cpython cannot express keyword-only parameters.
+    assert sorted(HashSet([1], 100)) == [1]
+
+
+def test_constructor_rejects_a_non_iterable():
+    with pytest.raises(TypeError, match="^'int' object is not iterable$"):
+        HashSet(5)
+
+
+def test_constructor_rejects_bad_elements_with_the_add_messages():
+    with pytest.raises(OutOfRange, match="^-1 is negative" + RANGE_NOTE):
+        HashSet([1, -1])
+    with pytest.raises(TypeError, match="^HashSet values must be int, not str$"):
+        HashSet("abc")
+
+
+def test_constructor_names_an_unknown_keyword():
+    with pytest.raises(TypeError, match="^'items' is an invalid keyword argument for this function$"):
+        HashSet(items=[1])
+
+
+def test_constructor_counts_its_arguments():
+    with pytest.raises(TypeError, match=r"^HashSet.__new__\(\)\(\) takes at most 2 arguments \(3 given\)$"):
+        HashSet([1], 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("capacity", "error", "message"),
+    [
+        (-1, OverflowError, "can't convert negative int to unsigned"),
+        (2**64, OverflowError, "int too big to convert"),
+        (None, TypeError, "'NoneType' object cannot be interpreted as an integer"),
+        ([1], TypeError, "'list' object cannot be interpreted as an integer"),
+        (2**60, MemoryError, "memory allocation failed because the computed capacity exceeded the collection's maximum"),
+    ],
+)
+def test_bad_capacity_raises_a_clear_exception(capacity, error, message):
+    with pytest.raises(error) as excinfo:
+        HashSet(capacity=capacity)
+    assert str(excinfo.value) == message
+
+
+def test_repr_is_sorted_and_round_trips():
+    assert repr(HashSet()) == "HashSet()"
+    assert repr(HashSet([10, 2, 7])) == "HashSet({2, 7, 10})"
+    assert str(HashSet([U32_MAX, 0])) == "HashSet({0, 4294967295})"
+    for numbers in (HashSet(), HashSet([10, 2, 7])):
+        assert sorted(eval(repr(numbers), {"HashSet": HashSet})) == sorted(numbers)
+
+
+# Mutation, compared with the builtin set
+
+
+def test_add_discard_remove_update_match_builtin_set():
+    ours, theirs = HashSet(), set()
+    steps = [("add", 1), ("add", 2), ("add", 1), ("discard", 5), ("discard", 1), ("remove", 2), ("add", 0)]
+    steps += [("update", [4, 5, 0]), ("update", range(3))]
+    for op, value in steps:
+        assert getattr(ours, op)(value) is None
+        getattr(theirs, op)(value)
+        assert sorted(ours) == sorted(theirs)
+        assert len(ours) == len(theirs)
+
+
+def test_update_takes_any_number_of_iterables():
+    numbers = HashSet([1])
+    assert numbers.update() is None
+    numbers.update([2], (3,), {4}, iter([5]))
+    assert sorted(numbers) == [1, 2, 3, 4, 5]
+
+
+def test_update_refuses_keywords_like_the_builtin():
+    with pytest.raises(TypeError, match=r"^HashSet.update\(\) takes no keyword arguments$"):
+        HashSet().update([1], extra=[2])
+    with pytest.raises(TypeError, match=r"update\(\) takes no keyword arguments$"):
+        set().update([1], extra=[2])
+
+
+def test_update_with_a_bad_value_adds_nothing():
+    # A difference from the builtin, which keeps the values before the bad one.
+    numbers = HashSet([1])
+    with pytest.raises(OutOfRange):
+        numbers.update([2, 3], [4, -1, 5])
+    assert sorted(numbers) == [1]
+
+
+def test_update_may_read_an_iterable_that_uses_the_set():
+    # The iterable runs Python code while update() reads it; no borrow of
+    # the set is held then, so using the set there is fine.
+    numbers = HashSet([1])
+
+    def sneaky():
+        yield len(numbers) + 10
+        numbers.add(50)
+        yield 2
+
+    numbers.update(sneaky())
+    assert sorted(numbers) == [1, 2, 11, 50]
+
+
+def test_remove_missing_raises_key_error_with_the_value():
+    with pytest.raises(KeyError) as ours:
+        HashSet([1]).remove(7)
+    with pytest.raises(KeyError) as theirs:
+        {1}.remove(7)
+    assert ours.value.args == theirs.value.args == (7,)
+
+
+def test_remove_tuple_is_a_type_error_not_a_key_error():
+    # The builtin would look the tuple up and raise KeyError((1, 2)); here
+    # only an int can be a member, so the type is refused first.
+    with pytest.raises(TypeError, match="not tuple"):
+        HashSet().remove((1, 2))
+
+
+def test_bool_counts_as_the_int_it_equals():
+    numbers = HashSet([True])
+    assert list(numbers) == [1]
+    assert False not in numbers
+    numbers.discard(True)
+    assert len(numbers) == 0
+
+
+def test_int_subclass_is_stored_as_plain_int():
+    class Number(int):
+        pass
+
+    numbers = HashSet([Number(5)])
+    assert type(next(iter(numbers))) is int
+
+
+# Errors: each bad value gets an exception that says what is wrong
+
+
+def test_out_of_range_is_an_overflow_error_of_this_module():
+    assert issubclass(OutOfRange, OverflowError)
+    assert OutOfRange.__module__ == "errors"
+    assert OutOfRange.__name__ == "OutOfRange"
+    assert errors.OutOfRange is OutOfRange
+
+
+def test_out_of_range_is_caught_apart_from_other_overflows():
+    caught = []
+    for action in (lambda: HashSet().add(2**40), lambda: 2.0**5000):
+        try:
+            action()
+        except OutOfRange:
+            caught.append("range")
+        except OverflowError:
+            caught.append("other")
+    assert caught == ["range", "other"]
+
+
+@pytest.mark.parametrize("method", ["add", "discard", "remove"])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (-1, "-1 is negative"),
+        (-(2**40), "-1099511627776 is negative"),
+        (2**32, "4294967296 is too large"),
+        (2**63 - 1, "9223372036854775807 is too large"),
+        (2**64, "integer is too large"),
+        (10**400, "integer is too large"),
+        (-(10**400), "integer is negative"),
+    ],
+)
+def test_out_of_range_ints_raise_out_of_range_naming_the_problem(method, value, message):
+    numbers = HashSet([1])
+    with pytest.raises(OutOfRange) as excinfo:
+        getattr(numbers, method)(value)
+    assert str(excinfo.value) == message + RANGE_NOTE
+    assert list(numbers) == [1]
+
+
+@pytest.mark.parametrize("method", ["add", "discard", "remove"])
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [(None, "NoneType"), (1.0, "float"), (1.5, "float"), ("1", "str"), (b"1", "bytes"), ([1], "list"), (1j, "complex")],
+)
+def test_non_ints_raise_type_error_naming_the_type(method, value, type_name):
+    numbers = HashSet([1])
+    with pytest.raises(TypeError) as excinfo:
+        getattr(numbers, method)(value)
+    assert str(excinfo.value) == "HashSet values must be int, not " + type_name
+    assert list(numbers) == [1]
+
+
+def test_methods_name_a_wrong_keyword_as_missing():
+    with pytest.raises(TypeError, match=r"^Required argument \('value'\) \(pos 1\) not found$"):
+        HashSet().add(v=1)
+    assert HashSet().add(value=1) is None
+
+
+def test_a_rust_panic_becomes_system_error():
+    with pytest.raises(SystemError, match="^Rust panic: something broke$"):
+        errors.panic_in_rust("something broke")
+    # The interpreter goes on, and so does the module.
+    assert sorted(HashSet([2, 1])) == [1, 2]
+
+
+def test_a_panic_in_a_child_leaves_the_interpreter_running():
+    result = run_child(
+        "from target.debug import errors\n"
+        "try:\n    errors.panic_in_rust('x')\nexcept SystemError as error:\n    print('caught:', error)\n"
+        "print('still here')\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "caught: Rust panic: x\nstill here\n"
+
+
+def test_int_subclass_methods_do_not_run_during_conversion():
+    # The value is read straight from the int object, so a subclass that
+    # overrides comparisons or __index__ cannot run code in the middle of
+    # a call (where it could, say, change the set).
+    numbers = HashSet([1])
+
+    class Sneaky(int):
+        def __index__(self):
+            numbers.add(98)
+            return 3
+
+        def __lt__(self, other):
+            numbers.add(99)
+            return False
+
+    with pytest.raises(OutOfRange, match="^integer is negative"):
+        numbers.add(Sneaky(-(2**100)))
+    numbers.add(Sneaky(5))
+    assert sorted(numbers) == [1, 5]
+
+
+# Membership: the builtin's rule, for every kind of number
+
+
+class Index:
+    """An object with __index__ only: the builtin set does not find it."""
+
+    def __index__(self):
+        return 1
+
+
+class EqualsOne:
+    """Hashes and compares like 1, as any number equal to 1 must."""
+
+    def __hash__(self):
+        return 1
+
+    def __eq__(self, other):
+        return other == 1
+
+
+MEMBERSHIP_PROBES = [
+    0, 1, 7, U32_MAX, 2**32, -1, 2**100, -(2**100), True, False,
+    1.0, 1.5, -0.0, 7.0, float(U32_MAX), float("nan"), float("inf"),
+    Fraction(1), Fraction(7, 1), Fraction(1, 2), Decimal(1), Decimal("7.0"), Decimal("0.5"), Decimal("NaN"),
+    1 + 0j, 7 + 0j, 1 + 1j, Index(), EqualsOne(),
+    "1", None, b"\x01", (1,), frozenset([1]), object(),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", MEMBERSHIP_PROBES, ids=repr)
+def test_membership_agrees_with_builtin_set(value):
+    contents = [0, 1, 7, U32_MAX]
+    assert (value in HashSet(contents)) == (value in set(contents))
+
+
+@pytest.mark.parametrize("value", [[1], {}, bytearray(b"1")], ids=repr)
+def test_membership_of_an_unhashable_value_is_a_type_error_like_the_builtin(value):
+    with pytest.raises(TypeError, match="unhashable type"):
+        value in HashSet([1])  # noqa: B015
+    with pytest.raises(TypeError, match="unhashable type"):
+        value in {1}  # noqa: B015
+
+
+def test_a_set_is_looked_up_as_a_frozenset_like_the_builtin():
+    # Neither raises "unhashable type: 'set'"; a set of ints holds no sets.
+    assert ({1} in HashSet([1])) is ({1} in {1}) is False
+
+
+def test_membership_passes_on_an_error_from_eq_like_the_builtin():
+    class Broken:
+        def __hash__(self):
+            return 1
+
+        def __eq__(self, other):
+            raise ValueError("no eq")
+
+    with pytest.raises(ValueError, match="no eq"):
+        Broken() in HashSet([1])  # noqa: B015
+    with pytest.raises(ValueError, match="no eq"):
+        Broken() in {1}  # noqa: B015
+    assert (Broken() in HashSet([2])) is False
+
+
+def test_contains_with_lone_surrogate_string_is_false():
+    assert ("\ud800" in HashSet([1])) is False
+
+
+# Iteration: what lesson 6 adds to lesson 5's loan
+
+
+def test_removing_while_iterating_raises_runtime_error():
+    for kind in (set, HashSet):
+        numbers = kind([1, 2, 3])
+        with pytest.raises(RuntimeError, match="^Set changed size during iteration$"):
+            for value in numbers:
+                numbers.remove(value)
+
+
+def test_runtime_error_is_sticky_even_if_size_is_restored():
+    for kind in (set, HashSet):
+        numbers = kind([1, 2, 3])
+        it = iter(numbers)
+        next(it)
+        numbers.add(4)
+        with pytest.raises(RuntimeError, match="changed size"):
+            next(it)
+        numbers.discard(4)
+        with pytest.raises(RuntimeError, match="changed size"):
+            next(it)
+        assert operator.length_hint(it) == 0
+
+
+def test_same_size_change_stops_iterators_unlike_the_builtin():
+    # Stricter than the builtin, which checks only the size: a Rust
+    # iterator must never walk memory that a change may have moved.
+    numbers = HashSet([1, 2, 3])
+    it = iter(numbers)
+    numbers.discard(1)
+    numbers.add(4)
+    with pytest.raises(RuntimeError, match="^Set changed during iteration$"):
+        next(it)
+    assert operator.length_hint(it) == 0
+
+
+@pytest.mark.parametrize(
+    "no_op",
+    [lambda s: s.discard(99), lambda s: s.update([1, 2]), lambda s: s.update(), lambda s: repr(s)],
+    ids=["discard-absent", "update-present", "update-nothing", "repr"],
+)
+def test_calls_that_change_nothing_leave_iterators_valid(no_op):
+    numbers = HashSet([1, 2, 3])
+    it = iter(numbers)
+    first = next(it)
+    no_op(numbers)
+    assert sorted([first, *it]) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "failing",
+    [lambda s: s.remove(99), lambda s: s.discard(2**40), lambda s: s.update([4, -1])],
+    ids=["remove-absent", "discard-too-large", "update-bad"],
+)
+def test_failed_calls_leave_iterators_valid(failing):
+    numbers = HashSet([1, 2, 3])
+    it = iter(numbers)
+    first = next(it)
+    with pytest.raises((OverflowError, TypeError, KeyError)):
+        failing(numbers)
+    assert sorted([first, *it]) == [1, 2, 3]
