@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,17 @@ def lesson_crates(root=ROOT):
     if not match:
         raise ScriptError("Cargo.toml has no workspace `members` list")
     return re.findall(r'"([^"]+)"', match.group(1))
+
+
+def require_built_module(lesson):
+    """Before `python3 -m <lesson>.run` imports `target.debug.<lesson>`: if
+    that module is not there for this Python, say how to build it and exit."""
+    module = ROOT / "target" / "debug" / (lesson + sysconfig.get_config_var("EXT_SUFFIX"))
+    if not module.is_file():
+        sys.exit(
+            f"{lesson}: target/debug/{module.name} is not built for this Python ({sys.executable}): "
+            "run `python3 scripts/run_lessons.py`, or see 'Doing it by hand' in README.md"
+        )
 
 
 def lesson_title(crate, root=ROOT):

@@ -1,19 +1,32 @@
 """The lesson READMEs cannot drift from the code.
 
-* Every ```console block that runs a lesson shows that lesson's real output.
+* A ```console block that starts with `$ python3 -m <lesson>.run` shows that
+  lesson's real output.
+* Every other ```console block is a shell session: its `$` commands run in
+  one shell from the repository root, and each shows its real output (a line
+  `...` stands for any lines, as in a doctest).
 * Every ```rust block is a verbatim excerpt of that lesson's src/lib.rs.
+* Lesson 1's ```toml block is a Cargo.toml that builds the lesson on its own.
 
 (The `>>>` examples run as doctests: see `addopts` in pyproject.toml.)
 """
 
+import doctest
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_python
+from conftest import EXT_SUFFIX, ROOT, run_python
 
+from copy_libs import library_filename
 from workspace import lesson_crates
 
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
+MARKER = "----- next command -----"
 
 
 def fenced_blocks(text, language):
@@ -37,16 +50,68 @@ def order_insensitive(lines):
     )
 
 
+def is_run_block(crate, block):
+    return block.startswith(f"$ python3 -m {crate}.run\n")
+
+
 @pytest.mark.parametrize("crate", lesson_crates())
 def test_readme_shows_the_real_output_of_run(crate):
-    command = f"$ python3 -m {crate}.run"
-    blocks = [b for b in fenced_blocks(readme(crate), "console") if b.startswith(command + "\n")]
-    assert blocks, f"{crate}/README.md has no ```console block starting with `{command}`"
+    blocks = [block for block in fenced_blocks(readme(crate), "console") if is_run_block(crate, block)]
+    assert blocks, f"{crate}/README.md has no ```console block starting with `$ python3 -m {crate}.run`"
     for block in blocks:
         shown = block.splitlines()[1:]
         result = run_python("-m", crate + ".run")
         assert result.returncode == 0, result.stderr
         assert order_insensitive(shown) == order_insensitive(result.stdout.splitlines())
+
+
+def session(block):
+    """[(command, expected output)] of a console block."""
+    steps = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append([line[2:], []])
+        else:
+            steps[-1][1].append(line)
+    return [(command, "".join(line + "\n" for line in shown)) for command, shown in steps]
+
+
+def python3_on_path():
+    """PATH with this interpreter's `python3` first, as a reader's shell has it."""
+    folder = Path(sys.executable).parent
+    assert (folder / "python3").exists(), f"no python3 beside {sys.executable}"
+    return str(folder) + os.pathsep + os.environ["PATH"]
+
+
+SESSIONS = [
+    (crate, index, block)
+    for crate in lesson_crates()
+    for index, block in enumerate(fenced_blocks(readme(crate), "console"))
+    if not is_run_block(crate, block)
+]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sessions show Linux file names")
+@pytest.mark.parametrize(("crate", "index", "block"), SESSIONS, ids=[f"{c}-{i}" for c, i, _ in SESSIONS])
+def test_shell_sessions_show_their_real_output(crate, index, block):
+    steps = session(block)
+    script = "".join(f"echo '{MARKER}'\n{command}\n" for command, _shown in steps)
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=str(ROOT),
+        env=dict(os.environ, PATH=python3_on_path()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )
+    outputs = result.stdout.split(MARKER + "\n")[1:]
+    assert len(outputs) == len(steps), result.stdout
+    checker = doctest.OutputChecker()
+    for (command, shown), output in zip(steps, outputs):
+        assert checker.check_output(shown, output, doctest.ELLIPSIS), (
+            f"{crate}/README.md: `$ {command}` printed:\n{output}\nbut the README shows:\n{shown}"
+        )
 
 
 @pytest.mark.parametrize("crate", lesson_crates())
@@ -63,3 +128,26 @@ def test_rust_listings_are_excerpts_of_the_source(crate):
 def test_readme_is_titled_as_a_numbered_lesson(crate):
     number = lesson_crates().index(crate) + 1
     assert readme(crate).startswith(f"# Lesson {number} — ")
+
+
+def test_lesson_1_builds_outside_the_workspace(tmp_path, build_python):
+    """A reader who copies lesson 1's src/lib.rs and the Cargo.toml its
+    README shows into a folder of their own gets a working module."""
+    (manifest,) = fenced_blocks(readme("docstring"), "toml")
+    assert "workspace" not in manifest
+    crate = tmp_path / "docstring"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text(manifest, encoding="utf-8")
+    shutil.copy(str(ROOT / "docstring" / "src" / "lib.rs"), str(crate / "src" / "lib.rs"))
+    # The workspace's lock file pins the same crate versions, so the build
+    # needs nothing new from the registry; its own target dir is kept
+    # between runs, so that only the first one compiles everything.
+    shutil.copy(str(ROOT / "Cargo.lock"), str(crate / "Cargo.lock"))
+    target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
+    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=build_python, CARGO_TARGET_DIR=str(target))
+    build = subprocess.run(["cargo", "build", "--quiet"], cwd=str(crate), env=env, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    module = tmp_path / ("docstring" + EXT_SUFFIX)
+    shutil.copy(str(target / "debug" / library_filename("docstring")), str(module))
+    result = run_python("-c", "import docstring; print(docstring.__doc__)", cwd=tmp_path)
+    assert result.stdout == "This module is implemented in Rust.\n", result.stderr

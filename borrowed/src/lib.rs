@@ -13,7 +13,7 @@ type Inner = std::collections::HashSet<u32>;
 py_class!(pub class SetIterator |py| {
     data walk: RefCell<Walk>;
 
-    def __iter__(&self) -> PyResult<SetIterator> {
+    def __iter__(&self) -> PyResult<Self> {
         Ok(self.clone_ref(py))
     }
 

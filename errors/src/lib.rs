@@ -25,7 +25,7 @@ py_exception!(errors, OutOfRange, exc::OverflowError);
 py_class!(pub class SetIterator |py| {
     data walk: RefCell<Walk>;
 
-    def __iter__(&self) -> PyResult<SetIterator> {
+    def __iter__(&self) -> PyResult<Self> {
         Ok(self.clone_ref(py))
     }
 

@@ -11,7 +11,7 @@ py_class!(pub class SetIterator |py| {
     data iter: RefCell<hash_set::IntoIter<u32>>;
 
     // An iterator is its own iterator: `iter(it) is it`.
-    def __iter__(&self) -> PyResult<SetIterator> {
+    def __iter__(&self) -> PyResult<Self> {
         Ok(self.clone_ref(py))
     }
 
