@@ -1,5 +1,6 @@
-"""Compare iterating the builtin set, lesson 4's clone iterator and lesson 5's
-borrowing iterator, and print every figure as a ratio to the builtin set.
+"""Compare iterating the builtin set, lesson 4's clone iterator, lesson 5's
+borrowing iterator and lesson 6's (the same loan, with rust-cpython's own int
+conversion), and print every figure as a ratio to the builtin set.
 
 Usage: python3 scripts/bench.py [--rounds N] [--sizes 10,1000,...] [--plot PATH] [--readme]
 
@@ -23,6 +24,8 @@ from workspace import ROOT, ArgumentParser, ScriptError, cargo_build, markdown_t
 DEFAULT_SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
 LESSON_README = ROOT / "borrowed" / "README.md"
 LESSON_PLOT = ROOT / "borrowed" / "iter_cost.png"
+# Every table and the goals; the lesson shows one summary table.
+FULL_REPORT = ROOT / "BENCHMARK.md"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 METRICS = (
     ("iter", "iter() ns"),
@@ -78,7 +81,7 @@ alive = [iter(collection) for _ in range(count)]
 print(max(resident_bytes() - before, 0) / count)
 """
 
-MODULES = {"clone": "wrapper", "borrowed": "borrowed", "set": "set"}
+MODULES = {"clone": "wrapper", "borrowed": "borrowed", "errors": "errors", "set": "set"}
 
 
 def iterator_memory(name, size):
@@ -200,7 +203,7 @@ def plot(results, kinds, sizes, path):
     axes.set_yscale("log")
     axes.set_xlabel("elements in the set")
     axes.set_ylabel("iter() cost (ns)")
-    axes.set_title("Cost of iter(s): builtin set, clone (lesson 4), borrowed (lesson 5)")
+    axes.set_title("Cost of iter(s): builtin set and lessons 4-6")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
     figure.tight_layout()
@@ -210,11 +213,29 @@ def plot(results, kinds, sizes, path):
     print(f"plot written to {path}")
 
 
+def summary_table(results, size):
+    """The lesson's one table: each cost at `size` elements, the builtin's in
+    its own unit and the three Rust iterators as ratios to it."""
+    columns = [("set", "builtin set"), ("clone", "clone (lesson 4)"), ("borrowed", "loan (lesson 5)")]
+    columns.append(("errors", "loan, rust-cpython's int (lesson 6)"))
+    units = {"iter": "ns", "drain": "ns", "first": "ns", "memory": "B"}
+    rows = [[f"at {size:,} elements"] + [label for _name, label in columns]]
+    for metric, label in METRICS:
+        reference = results.get((size, metric, "set"))
+        base = "n/a" if reference is None else f"{reference:,.1f} {units[metric]}"
+        rows.append(
+            [label.rsplit(" ", 1)[0]]
+            + [base]
+            + [ratio(results.get((size, metric, n)), reference) for n, _ in columns[1:]]
+        )
+    return markdown_table(rows)
+
+
 def replace_between_markers(text, body):
     """`text` with everything between the bench markers replaced by `body`."""
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < start:
-        raise ScriptError(f"{LESSON_README.name} has no {README_START} ... {README_END} block")
+        raise ScriptError(f"no {README_START} ... {README_END} block to write the results into")
     return text[: start + len(README_START)] + "\n" + body + "\n" + text[end:]
 
 
@@ -247,9 +268,10 @@ def release_kinds():
     cargo_build(sys.executable, release=True, quiet=True)
     copy_lessons(release=True, quiet=True)
     from target.release.borrowed import HashSet as Borrowed
+    from target.release.errors import HashSet as Errors
     from target.release.wrapper import HashSet as Cloned
 
-    return {"set": set, "clone": Cloned, "borrowed": Borrowed}
+    return {"set": set, "clone": Cloned, "borrowed": Borrowed, "errors": Errors}
 
 
 def main(argv=None):
@@ -268,7 +290,8 @@ def main(argv=None):
     parser.add_argument(
         "--readme",
         action="store_true",
-        help="also write the tables into borrowed/README.md and the plot to borrowed/iter_cost.png",
+        help="also write the tables into BENCHMARK.md, a summary into borrowed/README.md "
+        "and the plot to borrowed/iter_cost.png",
     )
     args = parser.parse_args(argv)
     try:
@@ -284,25 +307,25 @@ def main(argv=None):
         print(f"bench: error: {error}", file=sys.stderr)
         return 1
     results = measure(kinds, sizes, args.rounds)
+    measured = f"Measured {date.today()} on {machine_description()}, Python {platform.python_version()}."
     report = "\n".join(
-        [
-            f"Measured {date.today()} on {machine_description()}, Python {platform.python_version()}.",
-            "",
-            format_tables(results, kinds, sizes),
-            "",
-            *(f"- {line}" for line in goal_lines(results, sizes)),
-        ]
+        [measured, "", format_tables(results, kinds, sizes), "", *(f"- {line}" for line in goal_lines(results, sizes))]
     )
     print(report)
     if args.readme:
+        summary = "\n".join([measured, "", summary_table(results, max(sizes))])
         try:
-            text = replace_between_markers(LESSON_README.read_text(encoding="utf-8"), report)
+            updated = {
+                FULL_REPORT: replace_between_markers(FULL_REPORT.read_text(encoding="utf-8"), report),
+                LESSON_README: replace_between_markers(LESSON_README.read_text(encoding="utf-8"), summary),
+            }
         except ScriptError as error:
             print(f"bench: error: {error}", file=sys.stderr)
             return 1
         plot(results, kinds, sizes, LESSON_PLOT)
-        LESSON_README.write_text(text, encoding="utf-8")
-        print(f"results written to {LESSON_README.relative_to(ROOT)}")
+        for path, text in updated.items():
+            path.write_text(text, encoding="utf-8")
+            print(f"results written to {path.relative_to(ROOT)}")
     else:
         plot(results, kinds, sizes, Path(args.plot))
     return 0

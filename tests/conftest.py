@@ -5,6 +5,7 @@ The lesson modules must already be built and copied for this interpreter;
 """
 
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -25,6 +26,12 @@ UNDER_VALGRIND = os.environ.get("LESSONS_UNDER_VALGRIND") == "1"
 measures_memory = pytest.mark.skipif(
     UNDER_VALGRIND or not sys.platform.startswith("linux"),
     reason="measures resident memory (/proc/self/statm on Linux, not under valgrind)",
+)
+# Lowering RLIMIT_AS makes allocations fail as on a machine out of memory;
+# valgrind needs far more address space than the limits the tests set.
+needs_address_space_limit = pytest.mark.skipif(
+    UNDER_VALGRIND or not sys.platform.startswith("linux"),
+    reason="limits the address space (RLIMIT_AS on Linux, not under valgrind)",
 )
 MODULE_DIR = ROOT / "target" / "debug"
 
@@ -56,6 +63,13 @@ def run_child(code, *args):
     sys.path (so it can import `target.debug.*` and `workspace`)."""
     prelude = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'scripts')!r}]\n"
     return run_python("-c", prelude + code, *args)
+
+
+def describe_exit(returncode):
+    """A child's exit, named: a crash shows up as its signal."""
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return f"exit code {returncode}"
 
 
 @pytest.fixture

@@ -7,11 +7,12 @@ with lesson 5 is tested in test_borrowed.py, on both lessons.)
 """
 
 import operator
+import textwrap
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from conftest import run_child
+from conftest import describe_exit, needs_address_space_limit, run_child
 from target.debug.errors import HashSet, OutOfRange
 
 from target.debug import errors
@@ -91,7 +92,11 @@ def test_constructor_counts_its_arguments():
         (2**64, OverflowError, "int too big to convert"),
         (None, TypeError, "'NoneType' object cannot be interpreted as an integer"),
         ([1], TypeError, "'list' object cannot be interpreted as an integer"),
-        (2**60, MemoryError, "memory allocation failed because the computed capacity exceeded the collection's maximum"),
+        (
+            2**60,
+            MemoryError,
+            "memory allocation failed because the computed capacity exceeded the " + "collection's maximum",
+        ),
     ],
 )
 def test_bad_capacity_raises_a_clear_exception(capacity, error, message):
@@ -359,12 +364,16 @@ def test_contains_with_lone_surrogate_string_is_false():
 # Iteration: what lesson 6 adds to lesson 5's loan
 
 
+def remove_while_iterating(numbers):
+    for value in numbers:
+        numbers.remove(value)
+
+
 def test_removing_while_iterating_raises_runtime_error():
     for kind in (set, HashSet):
         numbers = kind([1, 2, 3])
         with pytest.raises(RuntimeError, match="^Set changed size during iteration$"):
-            for value in numbers:
-                numbers.remove(value)
+            remove_while_iterating(numbers)
 
 
 def test_runtime_error_is_sticky_even_if_size_is_restored():
@@ -418,3 +427,47 @@ def test_failed_calls_leave_iterators_valid(failing):
     with pytest.raises((OverflowError, TypeError, KeyError)):
         failing(numbers)
     assert sorted([first, *it]) == [1, 2, 3]
+
+
+# Running out of memory: MemoryError, and the interpreter goes on
+
+OUT_OF_MEMORY = textwrap.dedent(
+    """
+    import resource, sys
+    from target.debug.errors import HashSet
+
+    def limit_memory(headroom):
+        # Address space in use now, plus `headroom` bytes: allocations past
+        # that fail, as on a machine that is out of memory.
+        with open("/proc/self/status") as status:
+            in_use = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (in_use + headroom, resource.RLIM_INFINITY))
+
+    case = sys.argv[1]
+    numbers = HashSet(range(2_000_000)) if case == "repr" else HashSet()
+    limit_memory(16 << 20)
+    try:
+        if case == "constructor":
+            HashSet(range(100_000_000))
+        elif case == "add":
+            for value in range(100_000_000):
+                numbers.add(value)
+        elif case == "update":
+            numbers.update(range(100_000_000))
+        elif case == "repr":
+            repr(numbers)
+        print("no MemoryError")
+    except MemoryError:
+        print("MemoryError")
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    print("alive:", sorted(HashSet([2, 1])), len(numbers) < 100_000_000)
+    """
+)
+
+
+@needs_address_space_limit
+@pytest.mark.parametrize("case", ["constructor", "add", "update", "repr"])
+def test_running_out_of_memory_raises_memory_error_not_an_abort(case):
+    result = run_child(OUT_OF_MEMORY, case)
+    assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]
+    assert result.stdout == "MemoryError\nalive: [1, 2] True\n"

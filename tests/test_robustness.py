@@ -5,11 +5,10 @@ abort fails one test, with the signal's name, instead of ending the run.
 """
 
 import os
-import signal
 import textwrap
 
 import pytest
-from conftest import measures_memory, run_child
+from conftest import describe_exit, measures_memory, run_child
 
 # Values no entry point expects. Defined inside the child, since some are
 # consumed by use (generators) and some are classes with hostile methods.
@@ -186,12 +185,6 @@ ENTRY_POINTS = {
 }
 
 CASES = [(module, call) for module, calls in ENTRY_POINTS.items() for call in calls]
-
-
-def describe_exit(returncode):
-    if returncode < 0:
-        return f"killed by {signal.Signals(-returncode).name}"
-    return f"exit code {returncode}"
 
 
 @pytest.mark.parametrize(("module", "call"), CASES, ids=[f"{m}:{c}" for m, c in CASES])

@@ -8,8 +8,8 @@ use std::fmt::Write;
 
 use cpython::{
     exc, py_class, py_exception, py_fn, py_module_initializer, CompareOp, ObjectProtocol, PyClone,
-    PyErr, PyLong, PyNone, PyObject, PyResult, PySet, PyTuple, Python, PythonObject, ToPyObject,
-    UnsafePyLeaked,
+    PyErr, PyLong, PyNone, PyObject, PyResult, PySet, PyString, PyTuple, Python, PythonObject,
+    ToPyObject, UnsafePyLeaked,
 };
 use python3_sys as ffi;
 
@@ -98,7 +98,7 @@ py_class!(pub class HashSet |py| {
         SetIterator::create_instance(py, RefCell::new(walk))
     }
 
-    def __repr__(&self) -> PyResult<String> {
+    def __repr__(&self) -> PyResult<PyString> {
         let mut values = Vec::new();
         {
             let set = self.hash_set(py).borrow();
@@ -106,7 +106,7 @@ py_class!(pub class HashSet |py| {
             values.extend(set.iter().copied());
         }
         if values.is_empty() {
-            return Ok("HashSet()".to_owned());
+            return text_object(py, "HashSet()");
         }
         values.sort_unstable();
         // Ten digits and ", " at most per value: with the room reserved
@@ -119,7 +119,7 @@ py_class!(pub class HashSet |py| {
             write!(text, "{}{}", separator, value).expect("writing to a String cannot fail");
         }
         text.push_str("})");
-        Ok(text)
+        text_object(py, &text)
     }
 
     def add(&self, value: PyObject) -> PyResult<PyNone> {
@@ -278,6 +278,22 @@ fn to_member(py: Python, value: &PyObject) -> PyResult<u32> {
             ))
         }
     }
+}
+
+/// A Python `str` for `text`. Returning a `String` would let rust-cpython
+/// convert it, and that conversion panics (so Python sees `SystemError`)
+/// when Python cannot allocate the `str`; this raises `MemoryError`.
+fn text_object(py: Python, text: &str) -> PyResult<PyString> {
+    // A `&str` is never longer than `isize::MAX` bytes.
+    let length = ffi::Py_ssize_t::try_from(text.len()).expect("a str fits in Py_ssize_t");
+    // SAFETY: the pointer and length describe valid UTF-8 that lives through
+    // the call; the result is a new reference or NULL with an exception set,
+    // which `from_owned_ptr_opt` takes over. The GIL is held (`py`).
+    let object = unsafe { ffi::PyUnicode_FromStringAndSize(text.as_ptr().cast(), length) };
+    // SAFETY: as above.
+    let object =
+        unsafe { PyObject::from_owned_ptr_opt(py, object) }.ok_or_else(|| PyErr::fetch(py))?;
+    Ok(object.cast_into::<PyString>(py)?)
 }
 
 /// Rust aborts the process when an allocation fails; `try_reserve` reports
