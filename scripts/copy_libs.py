@@ -70,15 +70,13 @@ def copy_libs(
     sources = [source_dir / library_filename(crate, platform) for crate in crates]
     missing = [path for path in sources if not path.is_file()]
     if missing:
-        raise ScriptError(
-            f"no {', '.join(path.name for path in missing)} in {display(source_dir)}: run `{build_command}` first"
-        )
+        what = "nothing is built" if len(missing) == len(sources) else f"no {', '.join(p.name for p in missing)}"
+        raise ScriptError(f"{what} in {display(source_dir)}: run `{build_command}` first, to build for this Python")
     built_for = built_for_version(source_dir)
     if built_for is not None and built_for != python_version:
         raise ScriptError(
             f"the libraries in {display(source_dir)} were built for Python {dotted(built_for)}, "
-            f"but this is Python {dotted(python_version)}: "
-            f"rebuild with PYTHON_SYS_EXECUTABLE={sys.executable} {build_command}"
+            f"but this is Python {dotted(python_version)}: rebuild with `{build_command}`"
         )
     dest_dir.mkdir(parents=True, exist_ok=True)
     copied = []
@@ -113,7 +111,7 @@ def copy_lessons(release=False, dest_root=None, quiet=False):
     # The modules always land in the workspace's own target/, because that
     # is where `from target.debug import ...` looks.
     dest_dir = (dest_root or ROOT / "target") / profile
-    build_command = "cargo build" + (" --release" if release else "")
+    build_command = f"PYTHON_SYS_EXECUTABLE={sys.executable} cargo build" + (" --release" if release else "")
     copied = copy_libs(
         lesson_crates(),
         source_dir,

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, run_python
@@ -14,7 +15,7 @@ import copy_libs
 import memcheck
 from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
-from workspace import ScriptError, lesson_crates, lesson_title
+from workspace import ScriptError, cargo_target_dir, lesson_crates, lesson_title
 
 PLATFORMS = [
     ("linux", "libdocstring.so", ".cpython-311-x86_64-linux-gnu.so"),
@@ -109,8 +110,8 @@ def test_copy_script_reports_a_missing_build_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("copy_libs: error: no ")
-    assert "run `cargo build` first" in result.stderr
+    assert result.stderr.startswith("copy_libs: error: nothing is built in ")
+    assert f"run `PYTHON_SYS_EXECUTABLE={sys.executable} cargo build` first, to build for this Python" in result.stderr
 
 
 @pytest.mark.parametrize("script", ["copy_libs.py", "run_lessons.py", "test.py"])
@@ -173,7 +174,9 @@ def test_module_renamed_differently_from_its_initializer_fails_to_import(tmp_pat
 
 
 def test_unrenamed_cargo_library_fails_to_import():
-    library = MODULE_DIR / library_filename("docstring")
+    # Cargo's own output, wherever this run's build put it (the matrix builds
+    # each version into a target directory of its own).
+    library = cargo_target_dir() / "debug" / library_filename("docstring")
     if library.suffix not in importlib.machinery.EXTENSION_SUFFIXES:
         pytest.skip(f"{library.suffix} is not an extension-module suffix here")
     result = import_in_child(library.parent, library.stem)
@@ -288,3 +291,40 @@ def test_memcheck_reads_the_complete_errors_of_an_unfinished_report(tmp_path):
         + "<error><kind>InvalidRead</kind><stack><fr"
     )
     assert [kind for kind, _frames in memcheck.read_errors(report)] == ["InvalidWrite"]
+
+
+# First contact: what a reader sees before and while doing it by hand.
+
+
+def test_a_lesson_run_before_any_build_says_how_to_build(tmp_path):
+    for folder in ("docstring", "scripts"):
+        shutil.copytree(str(ROOT / folder), str(tmp_path / folder), ignore=shutil.ignore_patterns("__pycache__"))
+    result = run_python("-m", "docstring.run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"docstring: target/debug/docstring{EXT_SUFFIX} is not built for this Python")
+    assert "run `python3 scripts/run_lessons.py`" in result.stderr
+
+
+@pytest.mark.parametrize("crate", lesson_crates())
+def test_every_lesson_package_checks_for_its_module(crate):
+    init = (ROOT / crate / "__init__.py").read_text(encoding="utf-8")
+    assert "require_built_module(__name__)" in init
+
+
+def test_the_by_hand_build_rebuilds_nothing_after_the_scripts(build_python):
+    """The README's `cargo build` line names the interpreter the way the
+    scripts do, so running it after them finds nothing to rebuild."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    by_hand = text[text.index("## Doing it by hand") :]
+    (command,) = [line for line in by_hand.splitlines() if line.startswith("PYTHON_SYS_EXECUTABLE=")]
+    env = dict(os.environ, PATH=str(Path(build_python).parent) + os.pathsep + os.environ["PATH"])
+    named = subprocess.run(
+        ["bash", "-c", command.split('"')[1]], env=env, stdout=subprocess.PIPE, text=True, check=True
+    ).stdout.strip()
+    if named != build_python:
+        pytest.skip(f"python3 beside {build_python} calls itself {named}; the scripts ran as {build_python}")
+    result = subprocess.run(["bash", "-c", command], cwd=str(ROOT), env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Compiling" not in result.stderr, result.stderr
