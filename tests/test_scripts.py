@@ -249,14 +249,31 @@ def test_bench_rejects_bad_sizes_in_one_line():
     assert "--sizes takes whole numbers" in result.stderr
 
 
-def test_lesson_5_readme_holds_a_full_benchmark_run_and_its_plot():
-    text = (ROOT / "borrowed" / "README.md").read_text(encoding="utf-8")
-    block = text[text.index("<!-- bench:start -->") : text.index("<!-- bench:end -->")]
-    assert block.count("| 1,000,000 |") == len(bench.METRICS)
-    assert "Measured " in block
-    assert "Python " in block
-    assert block.count("(goal <= ") == 4
+def bench_block(path):
+    text = path.read_text(encoding="utf-8")
+    return text[text.index("<!-- bench:start -->") : text.index("<!-- bench:end -->")]
+
+
+def test_benchmark_page_holds_a_full_run_and_lesson_5_its_summary():
+    full = bench_block(ROOT / "BENCHMARK.md")
+    assert full.count("| 1,000,000 |") == len(bench.METRICS)
+    assert full.count("(goal <= ") == 4
+    summary = bench_block(ROOT / "borrowed" / "README.md")
+    table_lines = [line for line in summary.splitlines() if line.startswith("|")]
+    assert len(table_lines) == 2 + len(bench.METRICS), "a header, its rule, and a row per metric"
+    for block in (full, summary):
+        assert "Measured " in block
+        assert "Python " in block
+    assert full.split("\n")[1] == summary.split("\n")[1], "the lesson's figures come from the same run"
     assert (ROOT / "borrowed" / "iter_cost.png").stat().st_size > 10_000
+
+
+def test_bench_summary_has_a_row_per_metric_and_a_column_per_set():
+    results = fake_results([1000], ["set", "clone", "borrowed", "errors"])
+    lines = bench.summary_table(results, 1000).splitlines()
+    assert lines[0].split("|")[1].strip() == "at 1,000 elements"
+    assert [line.split("|")[1].strip() for line in lines[2:]] == ["iter()", "drain", "next(iter(s))", "bytes/iterator"]
+    assert [cell.strip() for cell in lines[2].split("|")[2:-1]] == ["10.0 ns", "2.00x", "3.00x", "4.00x"]
 
 
 # valgrind reports: which errors fail `scripts/test.py --valgrind`.
@@ -321,7 +338,7 @@ def test_the_by_hand_build_rebuilds_nothing_after_the_scripts(build_python):
     (command,) = [line for line in by_hand.splitlines() if line.startswith("PYTHON_SYS_EXECUTABLE=")]
     env = dict(os.environ, PATH=str(Path(build_python).parent) + os.pathsep + os.environ["PATH"])
     named = subprocess.run(
-        ["bash", "-c", command.split('"')[1]], env=env, stdout=subprocess.PIPE, text=True, check=True
+        ["bash", "-c", 'echo "{}"'.format(command.split('"')[1])], env=env, stdout=subprocess.PIPE, text=True, check=True
     ).stdout.strip()
     if named != build_python:
         pytest.skip(f"python3 beside {build_python} calls itself {named}; the scripts ran as {build_python}")
