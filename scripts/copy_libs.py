@@ -33,23 +33,41 @@ def module_filename(crate, ext_suffix):
     return crate + ext_suffix
 
 
+def python3_sys_outputs(build_dir):
+    """python3-sys's build-script outputs in a Cargo profile directory."""
+    return list((build_dir / "build").glob("python3-sys-*/output"))
+
+
 def built_for_version(build_dir):
-    """(major, minor) of the Python that python3-sys was configured for in
-    this Cargo profile directory, or None if no build output says.
+    """(major, minor) of the Python that python3-sys was last configured for
+    in this Cargo profile directory, or None if no build output says.
 
     python3-sys's build script prints one `cargo:rustc-cfg=Py_3_N` line per
     minor version up to the interpreter's own; Cargo keeps those lines in
     `build/python3-sys-*/output`. The newest such file is the one in use.
     """
-    outputs = sorted(
-        (build_dir / "build").glob("python3-sys-*/output"),
-        key=lambda path: path.stat().st_mtime,
-    )
+    outputs = sorted(python3_sys_outputs(build_dir), key=lambda path: path.stat().st_mtime)
     if not outputs:
         return None
     text = outputs[-1].read_text(encoding="utf-8", errors="replace")
     minors = [int(m) for m in re.findall(r"^cargo:rustc-cfg=Py_3_(\d+)$", text, re.M)]
     return (3, max(minors)) if minors else None
+
+
+def built_before_configured(build_dir, libraries):
+    """The libraries older than python3-sys's last configuration.
+
+    Cargo reruns python3-sys's build script whenever PYTHON_SYS_EXECUTABLE
+    changes, and rebuilds every library it builds after that. A library
+    older than that run was left from before, perhaps for another Python:
+    `cargo build -p one_lesson`, or a build that failed halfway, leaves such
+    libraries behind.
+    """
+    outputs = python3_sys_outputs(build_dir)
+    if not outputs:
+        return []
+    configured = max(path.stat().st_mtime for path in outputs)
+    return [path for path in libraries if path.stat().st_mtime < configured]
 
 
 def copy_libs(
@@ -64,8 +82,9 @@ def copy_libs(
     """Copy each crate's library from `source_dir` to `dest_dir` under its
     module name. Returns the (source, destination) pairs copied.
 
-    Checks everything before copying anything, so a failure leaves no
-    mixture of fresh and stale modules behind.
+    All or nothing: every check comes before the first copy, and each
+    module is written under a temporary name, all of them renamed at the
+    end, so a failure leaves no mixture of fresh and stale modules behind.
     """
     sources = [source_dir / library_filename(crate, platform) for crate in crates]
     missing = [path for path in sources if not path.is_file()]
@@ -78,22 +97,34 @@ def copy_libs(
             f"the libraries in {display(source_dir)} were built for Python {dotted(built_for)}, "
             f"but this is Python {dotted(python_version)}: rebuild with `{build_command}`"
         )
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for crate, source in zip(crates, sources):
-        destination = dest_dir / module_filename(crate, ext_suffix)
-        # Write to a temporary name and rename: an interrupted copy never
-        # leaves a truncated module under the importable name.
-        handle, temporary = tempfile.mkstemp(dir=str(dest_dir), prefix="." + crate, suffix=".tmp")
-        os.close(handle)
-        try:
+    stale = built_before_configured(source_dir, sources)
+    if stale:
+        names = ", ".join(crate for crate, source in zip(crates, sources) if source in stale)
+        raise ScriptError(
+            f"{names} in {display(source_dir)} predate the last switch of Python and may be built for another one: "
+            f"rebuild with `{build_command}`"
+        )
+    destinations = [dest_dir / module_filename(crate, ext_suffix) for crate in crates]
+    in_the_way = [path for path in destinations if path.is_dir()]
+    if in_the_way:
+        raise ScriptError(f"{display(in_the_way[0])} is a directory: remove it, then copy again")
+    temporaries = []
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        for crate, source in zip(crates, sources):
+            handle, temporary = tempfile.mkstemp(dir=str(dest_dir), prefix="." + crate, suffix=".tmp")
+            os.close(handle)
+            temporaries.append(temporary)
             shutil.copy2(str(source), temporary)
+        for temporary, destination in zip(temporaries, destinations):
             os.replace(temporary, str(destination))
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        copied.append((source, destination))
-    return copied
+    except OSError as error:
+        raise ScriptError(f"cannot write the modules into {display(dest_dir)}: {error.strerror}") from None
+    finally:
+        for temporary in temporaries:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    return list(zip(sources, destinations))
 
 
 def display(path):

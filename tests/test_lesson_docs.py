@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXT_SUFFIX, ROOT, run_python
+from conftest import EXT_SUFFIX, ROOT, once_per_run, run_python
 
 from copy_libs import library_filename
 from workspace import lesson_crates
@@ -130,6 +130,7 @@ def test_readme_is_titled_as_a_numbered_lesson(crate):
     assert readme(crate).startswith(f"# Lesson {number} — ")
 
 
+@once_per_run
 def test_lesson_1_builds_outside_the_workspace(tmp_path, build_python):
     """A reader who copies lesson 1's src/lib.rs and the Cargo.toml its
     README shows into a folder of their own gets a working module."""

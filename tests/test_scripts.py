@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, run_python
+from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, once_per_run, run_python
 
 import bench
 import copy_libs
@@ -26,15 +26,19 @@ PLATFORMS = [
 
 def fake_build(directory, platform, crates=("docstring", "function"), python_minor=None):
     """A Cargo profile directory holding fake libraries (and, if asked, the
-    build output python3-sys leaves behind)."""
+    build output python3-sys leaves behind, older than the libraries, as
+    after a complete build)."""
     directory.mkdir(parents=True, exist_ok=True)
-    for crate in crates:
-        (directory / library_filename(crate, platform)).write_bytes(b"library " + crate.encode())
     if python_minor is not None:
         output = directory / "build" / "python3-sys-0123abcd" / "output"
         output.parent.mkdir(parents=True)
         lines = [f"cargo:rustc-cfg=Py_3_{m}" for m in range(4, python_minor + 1)]
         output.write_text("\n".join(lines + ["cargo:python_interpreter=/usr/bin/python3"]) + "\n")
+        os.utime(str(output), (1_000_000, 1_000_000))
+    for crate in crates:
+        library = directory / library_filename(crate, platform)
+        library.write_bytes(b"library " + crate.encode())
+        os.utime(str(library), (2_000_000, 2_000_000))
     return directory
 
 
@@ -89,6 +93,42 @@ def test_copy_refuses_libraries_built_for_another_python(tmp_path):
     with pytest.raises(ScriptError, match=r"built for Python 3\.8, but this is Python 3\.11"):
         copy_libraries(["docstring"], source, dest, ".so", platform="linux", python_version=(3, 11))
     assert not dest.exists()
+
+
+def test_copy_refuses_libraries_older_than_the_last_switch_of_python(tmp_path):
+    # `cargo build -p docstring` after switching Python rebuilt only that one.
+    source = fake_build(tmp_path / "src", "linux", crates=["docstring", "function", "klass"], python_minor=11)
+    output = source / "build" / "python3-sys-0123abcd" / "output"
+    os.utime(str(output), (3_000_000, 3_000_000))
+    os.utime(str(source / "libdocstring.so"), (4_000_000, 4_000_000))
+    dest = tmp_path / "dest"
+    with pytest.raises(ScriptError) as excinfo:
+        copy_libraries(
+            ["docstring", "function", "klass"], source, dest, ".so", platform="linux", python_version=(3, 11)
+        )
+    assert str(excinfo.value).startswith("function, klass in ")
+    assert "predate the last switch of Python" in str(excinfo.value)
+    assert not dest.exists()
+
+
+def test_a_directory_in_the_way_stops_the_copy_before_any_module_changes(tmp_path):
+    source = fake_build(tmp_path / "src", "linux")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "docstring.so").write_bytes(b"stale")
+    (dest / "function.so").mkdir()
+    with pytest.raises(ScriptError, match=r"function\.so is a directory: remove it, then copy again$"):
+        copy_libraries(["docstring", "function"], source, dest, ".so", platform="linux")
+    assert (dest / "docstring.so").read_bytes() == b"stale"
+    assert sorted(path.name for path in dest.iterdir()) == ["docstring.so", "function.so"]
+
+
+def test_an_unwritable_destination_is_one_clear_error(tmp_path):
+    source = fake_build(tmp_path / "src", "linux")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(ScriptError, match="^cannot write the modules into "):
+        copy_libraries(["docstring"], source, blocker / "debug", ".so", platform="linux")
 
 
 def test_copy_accepts_libraries_built_for_this_python(tmp_path):
@@ -338,10 +378,90 @@ def test_the_by_hand_build_rebuilds_nothing_after_the_scripts(build_python):
     (command,) = [line for line in by_hand.splitlines() if line.startswith("PYTHON_SYS_EXECUTABLE=")]
     env = dict(os.environ, PATH=str(Path(build_python).parent) + os.pathsep + os.environ["PATH"])
     named = subprocess.run(
-        ["bash", "-c", 'echo "{}"'.format(command.split('"')[1])], env=env, stdout=subprocess.PIPE, text=True, check=True
+        ["bash", "-c", 'echo "{}"'.format(command.split('"')[1])],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
     ).stdout.strip()
     if named != build_python:
         pytest.skip(f"python3 beside {build_python} calls itself {named}; the scripts ran as {build_python}")
     result = subprocess.run(["bash", "-c", command], cwd=str(ROOT), env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Compiling" not in result.stderr, result.stderr
+
+
+# Switching Python between builds: the copy step must notice every library
+# left from before, on real Cargo builds.
+
+SWITCH_WORKSPACE = """[workspace]
+resolver = "2"
+members = ["docstring", "klass"]
+
+[workspace.package]
+edition = "2021"
+version = "0.1.0"
+publish = false
+license = "MIT"
+
+[workspace.dependencies]
+cpython = { version = "0.7.2", default-features = false }
+
+[workspace.lints.rust]
+non_local_definitions = "allow"
+
+[workspace.lints.clippy]
+manual_strip = "allow"
+"""
+
+
+def another_python():
+    """A supported interpreter of another version than this one, or None."""
+    import python_matrix
+
+    found = python_matrix.find_interpreters(pyenv=python_matrix.pyenv_root())
+    others = [path for version, path in sorted(found.items()) if version != tuple(sys.version_info[:2])]
+    return others[0] if others else None
+
+
+def cargo(workspace, python, *args):
+    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), CARGO_TARGET_DIR=str(workspace / "target"))
+    return subprocess.run(["cargo", "build", "--quiet", *args], cwd=str(workspace), env=env, capture_output=True)
+
+
+@once_per_run
+def test_copy_refuses_libraries_left_from_another_python(tmp_path, build_python):
+    other = another_python()
+    if other is None:
+        pytest.skip("needs a second Python version on this machine")
+    workspace = tmp_path / "switch"
+    for crate in ("docstring", "klass"):
+        shutil.copytree(str(ROOT / crate), str(workspace / crate), ignore=shutil.ignore_patterns("__pycache__"))
+    (workspace / "Cargo.toml").write_text(SWITCH_WORKSPACE)
+    shutil.copy(str(ROOT / "Cargo.lock"), str(workspace / "Cargo.lock"))
+    debug = workspace / "target" / "debug"
+
+    def copy():
+        return copy_libraries(["docstring", "klass"], debug, tmp_path / "modules", EXT_SUFFIX)
+
+    # Everything for another Python, then one lesson for this one.
+    assert cargo(workspace, other).returncode == 0
+    assert cargo(workspace, build_python, "-p", "docstring").returncode == 0
+    with pytest.raises(ScriptError, match=r"^klass in .* predate the last switch of Python"):
+        copy()
+    assert not (tmp_path / "modules").exists()
+
+    # A rebuild for this Python that fails halfway: klass does not compile.
+    klass_source = workspace / "klass" / "src" / "lib.rs"
+    good_source = klass_source.read_text()
+    klass_source.write_text("this is not Rust\n")
+    assert cargo(workspace, build_python).returncode != 0
+    with pytest.raises(ScriptError, match=r"^klass in .* predate the last switch of Python"):
+        copy()
+
+    # Fixed and rebuilt: every library is this Python's, and the copy goes through.
+    klass_source.write_text(good_source)
+    assert cargo(workspace, build_python).returncode == 0
+    assert [destination.name for _source, destination in copy()] == ["docstring" + EXT_SUFFIX, "klass" + EXT_SUFFIX]
+    result = run_python("-c", "import klass; print(klass.Class().greet('y'))", cwd=tmp_path / "modules")
+    assert result.stdout == "Hello, y!\n", result.stderr
