@@ -50,9 +50,10 @@ def pytest_configure(config):
         )
 
 
-def run_python(*args, cwd=ROOT, env=None, check=False):
+def run_python(*args, cwd=ROOT, env=None, check=False, timeout=None):
     """Run this interpreter in a child process and capture its output, so a
-    crash in the child fails one test instead of ending the whole run."""
+    crash in the child fails one test instead of ending the whole run (and
+    a hang, given a timeout, raises subprocess.TimeoutExpired)."""
     return subprocess.run(
         [sys.executable, *args],
         cwd=str(cwd),
@@ -60,14 +61,15 @@ def run_python(*args, cwd=ROOT, env=None, check=False):
         capture_output=True,
         text=True,
         check=check,
+        timeout=timeout,
     )
 
 
-def run_child(code, *args):
+def run_child(code, *args, timeout=None):
     """Run `code` in a child interpreter with the workspace and scripts/ on
     sys.path (so it can import `target.debug.*` and `workspace`)."""
     prelude = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'scripts')!r}]\n"
-    return run_python("-c", prelude + code, *args)
+    return run_python("-c", prelude + code, *args, timeout=timeout)
 
 
 def describe_exit(returncode):

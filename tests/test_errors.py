@@ -6,7 +6,9 @@ the tests run the same operations on both. (The loan that lesson 6 shares
 with lesson 5 is tested in test_borrowed.py, on both lessons.)
 """
 
+import importlib.util
 import operator
+import subprocess
 import textwrap
 from decimal import Decimal
 from fractions import Fraction
@@ -471,3 +473,54 @@ def test_running_out_of_memory_raises_memory_error_not_an_abort(case):
     result = run_child(OUT_OF_MEMORY, case)
     assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]
     assert result.stdout == "MemoryError\nalive: [1, 2] True\n"
+
+
+# Sub-interpreters (mod_wsgi runs applications in them by default)
+
+IN_A_SUB_INTERPRETER = textwrap.dedent(
+    """
+    import sys
+    import textwrap
+    import _xxsubinterpreters as interpreters
+
+    module = sys.argv[1]
+    try:
+        # Sharing the main GIL, as mod_wsgi's sub-interpreters do (3.12's
+        # default would be isolated, and refuses rust-cpython modules itself).
+        interpreter = interpreters.create(isolated=False)
+    except TypeError:
+        interpreter = interpreters.create()
+    code = f'''
+    import sys
+    sys.path.insert(0, {sys.path[0]!r})
+    try:
+        from target.debug import {module}
+    except ImportError as error:
+        print("ImportError:", error)
+    else:
+        print("imported", {module}.__name__)
+    '''
+    interpreters.run_string(interpreter, textwrap.dedent(code))
+    print("the main interpreter goes on")
+    """
+)
+
+needs_sub_interpreters = pytest.mark.skipif(
+    importlib.util.find_spec("_xxsubinterpreters") is None, reason="no _xxsubinterpreters in this Python"
+)
+
+
+@needs_sub_interpreters
+def test_errors_refuses_a_sub_interpreter_with_import_error():
+    result = run_child(IN_A_SUB_INTERPRETER, "errors", timeout=60)
+    assert result.stdout == (
+        "ImportError: errors cannot be imported in a sub-interpreter: rust-cpython supports only the main one\n"
+        "the main interpreter goes on\n"
+    ), result.stderr
+
+
+@needs_sub_interpreters
+def test_lesson_5_in_a_sub_interpreter_hangs_as_the_readme_says():
+    # Pinned so that a change shows: the known limit in the root README.
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_child(IN_A_SUB_INTERPRETER, "borrowed", timeout=5)

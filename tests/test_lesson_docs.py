@@ -3,8 +3,8 @@
 * A ```console block that starts with `$ python3 -m <lesson>.run` shows that
   lesson's real output.
 * Every other ```console block is a shell session: its `$` commands run in
-  one shell from the repository root, and each shows its real output (a line
-  `...` stands for any lines, as in a doctest).
+  one shell, and each shows its real output (a line `...` stands for any
+  lines, as in a doctest).
 * Every ```rust block is a verbatim excerpt of that lesson's src/lib.rs.
 * Lesson 1's ```toml block is a Cargo.toml that builds the lesson on its own.
 
@@ -23,7 +23,7 @@ import pytest
 from conftest import EXT_SUFFIX, ROOT, once_per_run, run_python
 
 from copy_libs import library_filename
-from workspace import lesson_crates
+from workspace import cargo_target_dir, lesson_crates
 
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 MARKER = "----- next command -----"
@@ -93,12 +93,16 @@ SESSIONS = [
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sessions show Linux file names")
 @pytest.mark.parametrize(("crate", "index", "block"), SESSIONS, ids=[f"{c}-{i}" for c, i, _ in SESSIONS])
-def test_shell_sessions_show_their_real_output(crate, index, block):
+def test_shell_sessions_show_their_real_output(tmp_path, crate, index, block):
+    # The sessions start in the repository root and read Cargo's output from
+    # target/; here they start in a folder whose target/ is wherever this
+    # run's build went (the matrix builds each version into its own).
+    (tmp_path / "target").symlink_to(cargo_target_dir(), target_is_directory=True)
     steps = session(block)
     script = "".join(f"echo '{MARKER}'\n{command}\n" for command, _shown in steps)
     result = subprocess.run(
         ["bash", "-c", script],
-        cwd=str(ROOT),
+        cwd=str(tmp_path),
         env=dict(os.environ, PATH=python3_on_path()),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

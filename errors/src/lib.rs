@@ -7,8 +7,8 @@ use std::collections::{hash_set, TryReserveError};
 use std::fmt::Write;
 
 use cpython::{
-    exc, py_class, py_exception, py_fn, py_module_initializer, CompareOp, ObjectProtocol, PyClone,
-    PyErr, PyLong, PyNone, PyObject, PyResult, PySet, PyString, PyTuple, Python, PythonObject,
+    exc, py_class, py_exception, py_fn, CompareOp, ObjectProtocol, PyClone, PyErr, PyLong,
+    PyModule, PyNone, PyObject, PyResult, PySet, PyString, PyTuple, Python, PythonObject,
     ToPyObject, UnsafePyLeaked,
 };
 use python3_sys as ffi;
@@ -311,7 +311,30 @@ fn panic_in_rust(_: Python, message: String) -> PyResult<PyNone> {
     panic!("{}", message)
 }
 
-py_module_initializer!(errors, |py, module| {
+/// What `import errors` runs. `py_module_initializer!` would write this
+/// function itself; it is written out here to refuse a sub-interpreter
+/// before anything is created (see the lesson).
+///
+/// # Safety
+///
+/// Called by CPython's import machinery, with the GIL held.
+#[no_mangle]
+pub unsafe extern "C" fn PyInit_errors() -> *mut ffi::PyObject {
+    // rust-cpython takes the GIL through `PyGILState_Ensure`, which knows
+    // only the main interpreter: in a sub-interpreter the first Python
+    // object it drops would wait forever for the GIL this thread holds.
+    if ffi::PyGILState_GetThisThreadState() != ffi::PyThreadState_Get() {
+        let message = c"errors cannot be imported in a sub-interpreter: rust-cpython supports only the main one";
+        ffi::PyErr_SetString(ffi::PyExc_ImportError, message.as_ptr());
+        return std::ptr::null_mut();
+    }
+    static mut MODULE: ffi::PyModuleDef = ffi::PyModuleDef_INIT;
+    let module = std::ptr::addr_of_mut!(MODULE);
+    (*module).m_name = c"errors".as_ptr();
+    cpython::py_module_initializer_impl(module, add_members)
+}
+
+fn add_members(py: Python, module: &PyModule) -> PyResult<()> {
     module.add_class::<HashSet>(py)?;
     module.add_class::<SetIterator>(py)?;
     module.add(py, "OutOfRange", py.get_type::<OutOfRange>())?;
@@ -321,4 +344,4 @@ py_module_initializer!(errors, |py, module| {
         py_fn!(py, panic_in_rust(message: String)),
     )?;
     Ok(())
-});
+}
