@@ -33,10 +33,11 @@ needs_address_space_limit = pytest.mark.skipif(
     UNDER_VALGRIND or not sys.platform.startswith("linux"),
     reason="limits the address space (RLIMIT_AS on Linux, not under valgrind)",
 )
-# Tests that build crates of their own, beside the lessons, run once per
+# Slow tests whose subject does not change with the Python version (builds
+# of crates of their own, running out of memory) run once per
 # `scripts/test.py`, not again for every version of `--all-pythons`.
 once_per_run = pytest.mark.skipif(
-    os.environ.get("LESSONS_IN_MATRIX") == "1", reason="builds crates of its own: runs in the main test run"
+    os.environ.get("LESSONS_IN_MATRIX") == "1", reason="slow, and the same on every version: runs in the main run"
 )
 MODULE_DIR = ROOT / "target" / "debug"
 

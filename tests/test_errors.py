@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from conftest import describe_exit, needs_address_space_limit, run_child
+from conftest import describe_exit, needs_address_space_limit, once_per_run, run_child
 from target.debug.errors import HashSet, OutOfRange
 
 from target.debug import errors
@@ -467,6 +467,7 @@ OUT_OF_MEMORY = textwrap.dedent(
 )
 
 
+@once_per_run
 @needs_address_space_limit
 @pytest.mark.parametrize("case", ["constructor", "add", "update", "repr"])
 def test_running_out_of_memory_raises_memory_error_not_an_abort(case):

@@ -5,6 +5,7 @@ abort fails one test, with the signal's name, instead of ending the run.
 """
 
 import os
+import sys
 import textwrap
 
 import pytest
@@ -318,3 +319,32 @@ def test_eight_threads_sharing_one_set(module):
     assert int(completed) + int(interrupted) == 8 * 40
     if module == "wrapper":
         assert int(interrupted) == 0, "a cloning iterator never sees changes"
+
+
+REFERENCE_COUNTS = textwrap.dedent(
+    """
+    import sys
+    from target.debug.errors import HashSet
+
+    small_int, type_object = sys.getrefcount(5), sys.getrefcount(HashSet)
+    for _ in range(1000):
+        HashSet(range(257))
+    print(small_int - sys.getrefcount(5), sys.getrefcount(HashSet) - type_object)
+    """
+)
+
+
+def test_reference_counts_behave_as_the_readme_says_for_this_python():
+    """Pins the known limits of rust-cpython 0.7 on 3.12 and 3.13, so that a
+    change (for better or worse) shows up here and in the README."""
+    result = run_child(REFERENCE_COUNTS)
+    assert result.returncode == 0, result.stderr
+    small_int_lowered, type_references_left = map(int, result.stdout.split())
+    if sys.version_info < (3, 12):
+        assert (small_int_lowered, type_references_left) == (0, 0)
+    else:
+        # 3.12 made small ints immortal: CPython no longer counts the
+        # references it hands out, but rust-cpython still gives each back.
+        assert 990 <= small_int_lowered <= 1000
+        # 3.13: every instance leaves one reference on its type.
+        assert type_references_left == (1000 if sys.version_info >= (3, 13) else 0)
