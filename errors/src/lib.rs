@@ -320,9 +320,10 @@ fn panic_in_rust(_: Python, message: String) -> PyResult<PyNone> {
 /// Called by CPython's import machinery, with the GIL held.
 #[no_mangle]
 pub unsafe extern "C" fn PyInit_errors() -> *mut ffi::PyObject {
-    // rust-cpython takes the GIL through `PyGILState_Ensure`, which knows
-    // only the main interpreter: in a sub-interpreter the first Python
-    // object it drops would wait forever for the GIL this thread holds.
+    // rust-cpython takes the GIL through `PyGILState_Ensure`. Where the
+    // thread state it would use is not the running one (a sub-interpreter,
+    // up to 3.11), the first object dropped waits for ever for the GIL this
+    // thread holds.
     if ffi::PyGILState_GetThisThreadState() != ffi::PyThreadState_Get() {
         let message = c"errors cannot be imported in a sub-interpreter: rust-cpython supports only the main one";
         ffi::PyErr_SetString(ffi::PyExc_ImportError, message.as_ptr());
