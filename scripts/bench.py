@@ -218,16 +218,18 @@ def summary_table(results, size):
     its own unit and the three Rust iterators as ratios to it."""
     columns = [("set", "builtin set"), ("clone", "clone (lesson 4)"), ("borrowed", "loan (lesson 5)")]
     columns.append(("errors", "loan, rust-cpython's int (lesson 6)"))
-    units = {"iter": "ns", "drain": "ns", "first": "ns", "memory": "B"}
+    rows_named = {
+        "iter": ("iter()", "ns"),
+        "drain": ("drain, per element", "ns"),
+        "first": ("next(iter(s))", "ns"),
+        "memory": ("memory per iterator", "B"),
+    }
     rows = [[f"at {size:,} elements"] + [label for _name, label in columns]]
-    for metric, label in METRICS:
+    for metric, _label in METRICS:
+        name, unit = rows_named[metric]
         reference = results.get((size, metric, "set"))
-        base = "n/a" if reference is None else f"{reference:,.1f} {units[metric]}"
-        rows.append(
-            [label.rsplit(" ", 1)[0]]
-            + [base]
-            + [ratio(results.get((size, metric, n)), reference) for n, _ in columns[1:]]
-        )
+        base = "n/a" if reference is None else f"{reference:,.1f} {unit}"
+        rows.append([name, base] + [ratio(results.get((size, metric, kind)), reference) for kind, _ in columns[1:]])
     return markdown_table(rows)
 
 

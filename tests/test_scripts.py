@@ -312,7 +312,12 @@ def test_bench_summary_has_a_row_per_metric_and_a_column_per_set():
     results = fake_results([1000], ["set", "clone", "borrowed", "errors"])
     lines = bench.summary_table(results, 1000).splitlines()
     assert lines[0].split("|")[1].strip() == "at 1,000 elements"
-    assert [line.split("|")[1].strip() for line in lines[2:]] == ["iter()", "drain", "next(iter(s))", "bytes/iterator"]
+    assert [line.split("|")[1].strip() for line in lines[2:]] == [
+        "iter()",
+        "drain, per element",
+        "next(iter(s))",
+        "memory per iterator",
+    ]
     assert [cell.strip() for cell in lines[2].split("|")[2:-1]] == ["10.0 ns", "2.00x", "3.00x", "4.00x"]
 
 
