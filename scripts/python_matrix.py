@@ -157,7 +157,7 @@ def run_suite(outcome, pytest_args):
     # test run; here, unless told otherwise, a smaller one checks each version.
     env.setdefault("LESSONS_HYPOTHESIS_EXAMPLES", str(MATRIX_HYPOTHESIS_EXAMPLES))
     env.setdefault("LESSONS_LEAK_CYCLES", str(MATRIX_LEAK_CYCLES))
-    # Tests of the build itself, which need no second run per version.
+    # Slow tests that are the same on every version run in the main run only.
     env["LESSONS_IN_MATRIX"] = "1"
     print(f"\n== Python {dotted(outcome.version)}: pytest", flush=True)
     result = subprocess.run(

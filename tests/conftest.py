@@ -5,6 +5,7 @@ The lesson modules must already be built and copied for this interpreter;
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -78,6 +79,17 @@ def describe_exit(returncode):
     if returncode < 0:
         return f"killed by {signal.Signals(-returncode).name}"
     return f"exit code {returncode}"
+
+
+def cargo_build_in(folder, python, target_dir, *args):
+    """`cargo build` of the crate or workspace in `folder` (outside this
+    workspace) for `python`, into `target_dir`, with this workspace's
+    Cargo.lock, so that it needs no crate versions the workspace lacks."""
+    shutil.copy(str(ROOT / "Cargo.lock"), str(Path(folder) / "Cargo.lock"))
+    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), CARGO_TARGET_DIR=str(target_dir))
+    return subprocess.run(
+        ["cargo", "build", "--quiet", *args], cwd=str(folder), env=env, capture_output=True, text=True
+    )
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXT_SUFFIX, ROOT, once_per_run, run_python
+from conftest import EXT_SUFFIX, ROOT, cargo_build_in, once_per_run, run_python
 
 from copy_libs import library_filename
 from workspace import cargo_target_dir, lesson_crates
@@ -144,13 +144,10 @@ def test_lesson_1_builds_outside_the_workspace(tmp_path, build_python):
     (crate / "src").mkdir(parents=True)
     (crate / "Cargo.toml").write_text(manifest, encoding="utf-8")
     shutil.copy(str(ROOT / "docstring" / "src" / "lib.rs"), str(crate / "src" / "lib.rs"))
-    # The workspace's lock file pins the same crate versions, so the build
-    # needs nothing new from the registry; its own target dir is kept
-    # between runs, so that only the first one compiles everything.
-    shutil.copy(str(ROOT / "Cargo.lock"), str(crate / "Cargo.lock"))
+    # A target dir kept between runs, so that only the first one compiles
+    # the dependencies.
     target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
-    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=build_python, CARGO_TARGET_DIR=str(target))
-    build = subprocess.run(["cargo", "build", "--quiet"], cwd=str(crate), env=env, capture_output=True, text=True)
+    build = cargo_build_in(crate, build_python, target)
     assert build.returncode == 0, build.stderr
     module = tmp_path / ("docstring" + EXT_SUFFIX)
     shutil.copy(str(target / "debug" / library_filename("docstring")), str(module))

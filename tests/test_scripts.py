@@ -2,13 +2,14 @@
 
 import importlib.machinery
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, once_per_run, run_python
+from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, cargo_build_in, once_per_run, run_python
 
 import bench
 import copy_libs
@@ -358,21 +359,17 @@ def test_memcheck_reads_the_complete_errors_of_an_unfinished_report(tmp_path):
 # First contact: what a reader sees before and while doing it by hand.
 
 
-def test_a_lesson_run_before_any_build_says_how_to_build(tmp_path):
-    for folder in ("docstring", "scripts"):
+@pytest.mark.parametrize("crate", lesson_crates())
+def test_a_lesson_run_before_any_build_says_how_to_build(tmp_path, crate):
+    # The lesson and the scripts, in a folder where nothing is built.
+    for folder in (crate, "scripts"):
         shutil.copytree(str(ROOT / folder), str(tmp_path / folder), ignore=shutil.ignore_patterns("__pycache__"))
-    result = run_python("-m", "docstring.run", cwd=tmp_path)
+    result = run_python("-m", crate + ".run", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith(f"docstring: target/debug/docstring{EXT_SUFFIX} is not built for this Python")
+    assert result.stderr.startswith(f"{crate}: target/debug/{crate}{EXT_SUFFIX} is not built for this Python")
     assert "run `python3 scripts/run_lessons.py`" in result.stderr
-
-
-@pytest.mark.parametrize("crate", lesson_crates())
-def test_every_lesson_package_checks_for_its_module(crate):
-    init = (ROOT / crate / "__init__.py").read_text(encoding="utf-8")
-    assert "require_built_module(__name__)" in init
 
 
 def test_the_by_hand_build_rebuilds_nothing_after_the_scripts(build_python):
@@ -399,39 +396,14 @@ def test_the_by_hand_build_rebuilds_nothing_after_the_scripts(build_python):
 # Switching Python between builds: the copy step must notice every library
 # left from before, on real Cargo builds.
 
-SWITCH_WORKSPACE = """[workspace]
-resolver = "2"
-members = ["docstring", "klass"]
-
-[workspace.package]
-edition = "2021"
-version = "0.1.0"
-publish = false
-license = "MIT"
-
-[workspace.dependencies]
-cpython = { version = "0.7.2", default-features = false }
-
-[workspace.lints.rust]
-non_local_definitions = "allow"
-
-[workspace.lints.clippy]
-manual_strip = "allow"
-"""
-
 
 def another_python():
-    """A supported interpreter of another version than this one, or None."""
+    """An interpreter of another version than this one, or None."""
     import python_matrix
 
     found = python_matrix.find_interpreters(pyenv=python_matrix.pyenv_root())
     others = [path for version, path in sorted(found.items()) if version != tuple(sys.version_info[:2])]
     return others[0] if others else None
-
-
-def cargo(workspace, python, *args):
-    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), CARGO_TARGET_DIR=str(workspace / "target"))
-    return subprocess.run(["cargo", "build", "--quiet", *args], cwd=str(workspace), env=env, capture_output=True)
 
 
 @once_per_run
@@ -442,16 +414,21 @@ def test_copy_refuses_libraries_left_from_another_python(tmp_path, build_python)
     workspace = tmp_path / "switch"
     for crate in ("docstring", "klass"):
         shutil.copytree(str(ROOT / crate), str(workspace / crate), ignore=shutil.ignore_patterns("__pycache__"))
-    (workspace / "Cargo.toml").write_text(SWITCH_WORKSPACE)
-    shutil.copy(str(ROOT / "Cargo.lock"), str(workspace / "Cargo.lock"))
+    # This workspace's own settings, with two of its lessons as members.
+    manifest = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
+    manifest = re.sub(r"^members = \[.*?\]", 'members = ["docstring", "klass"]', manifest, flags=re.S | re.M)
+    (workspace / "Cargo.toml").write_text(manifest, encoding="utf-8")
     debug = workspace / "target" / "debug"
+
+    def cargo(python, *args):
+        return cargo_build_in(workspace, python, workspace / "target", *args)
 
     def copy():
         return copy_libraries(["docstring", "klass"], debug, tmp_path / "modules", EXT_SUFFIX)
 
     # Everything for another Python, then one lesson for this one.
-    assert cargo(workspace, other).returncode == 0
-    assert cargo(workspace, build_python, "-p", "docstring").returncode == 0
+    assert cargo(other).returncode == 0
+    assert cargo(build_python, "-p", "docstring").returncode == 0
     with pytest.raises(ScriptError, match=r"^klass in .* predate the last switch of Python"):
         copy()
     assert not (tmp_path / "modules").exists()
@@ -460,13 +437,13 @@ def test_copy_refuses_libraries_left_from_another_python(tmp_path, build_python)
     klass_source = workspace / "klass" / "src" / "lib.rs"
     good_source = klass_source.read_text()
     klass_source.write_text("this is not Rust\n")
-    assert cargo(workspace, build_python).returncode != 0
+    assert cargo(build_python).returncode != 0
     with pytest.raises(ScriptError, match=r"^klass in .* predate the last switch of Python"):
         copy()
 
     # Fixed and rebuilt: every library is this Python's, and the copy goes through.
     klass_source.write_text(good_source)
-    assert cargo(workspace, build_python).returncode == 0
+    assert cargo(build_python).returncode == 0
     assert [destination.name for _source, destination in copy()] == ["docstring" + EXT_SUFFIX, "klass" + EXT_SUFFIX]
     result = run_python("-c", "import klass; print(klass.Class().greet('y'))", cwd=tmp_path / "modules")
     assert result.stdout == "Hello, y!\n", result.stderr
