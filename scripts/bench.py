@@ -1,10 +1,15 @@
-"""Compare iterating the builtin set, lesson 4's clone iterator, lesson 5's
+"""Measure the lessons against the builtins they imitate, side by side.
+
+Sets: iterating the builtin set, lesson 4's clone iterator, lesson 5's
 borrowing iterator and lesson 6's (the same loan, with rust-cpython's own int
-conversion), and print every figure as a ratio to the builtin set.
+conversion), every figure a ratio to the builtin set. Threads: lesson 7's
+CRC-32, with the GIL released and held, against zlib.crc32, from 64 B to
+64 MiB and on 1, 2 and 4 threads.
 
-Usage: python3 scripts/bench.py [--rounds N] [--sizes 10,1000,...] [--plot PATH] [--readme]
+Usage: python3 scripts/bench.py [--section all|sets|threads] [--rounds N]
+       [--sizes 10,1000,...] [--plot PATH] [--readme]
 
-It makes its own release build. All three are measured side by side in one
+It makes its own release build. Everything compared is measured in one
 process, interleaved round by round, keeping the best of the rounds.
 """
 
@@ -18,12 +23,15 @@ from collections import deque
 from datetime import date
 from pathlib import Path
 
+import bench_threads
 from copy_libs import copy_lessons
 from workspace import ROOT, ArgumentParser, ScriptError, cargo_build, markdown_table, resident_bytes
 
 DEFAULT_SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
 LESSON_README = ROOT / "borrowed" / "README.md"
 LESSON_PLOT = ROOT / "borrowed" / "iter_cost.png"
+THREADS_README = ROOT / "threads" / "README.md"
+THREADS_PLOT = ROOT / "threads" / "throughput.png"
 # Every table and the goals; the lesson shows one summary table.
 FULL_REPORT = ROOT / "BENCHMARK.md"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -233,12 +241,13 @@ def summary_table(results, size):
     return markdown_table(rows)
 
 
-def replace_between_markers(text, body):
-    """`text` with everything between the bench markers replaced by `body`."""
-    start, end = text.find(README_START), text.find(README_END)
+def replace_between_markers(text, body, markers=(README_START, README_END)):
+    """`text` with everything between the markers replaced by `body`."""
+    opening, closing = markers
+    start, end = text.find(opening), text.find(closing)
     if start < 0 or end < start:
-        raise ScriptError(f"no {README_START} ... {README_END} block to write the results into")
-    return text[: start + len(README_START)] + "\n" + body + "\n" + text[end:]
+        raise ScriptError(f"no {opening} ... {closing} block to write the results into")
+    return text[: start + len(opening)] + "\n" + body + "\n" + text[end:]
 
 
 def machine_description():
@@ -265,10 +274,14 @@ def parse_sizes(text):
     return sizes
 
 
-def release_kinds():
-    """Build and copy the release modules; return the three set types."""
+def release_build():
+    """Build and copy the release modules."""
     cargo_build(sys.executable, release=True, quiet=True)
     copy_lessons(release=True, quiet=True)
+
+
+def release_kinds():
+    """The builtin set and the three Rust set types, from the release build."""
     from target.release.borrowed import HashSet as Borrowed
     from target.release.errors import HashSet as Errors
     from target.release.wrapper import HashSet as Cloned
@@ -277,7 +290,13 @@ def release_kinds():
 
 
 def main(argv=None):
-    parser = ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--section",
+        choices=("all", "sets", "threads"),
+        default="all",
+        help="what to measure: the set iterators, lesson 7's threads, or both (default)",
+    )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
     parser.add_argument(
         "--sizes",
@@ -287,13 +306,13 @@ def main(argv=None):
     parser.add_argument(
         "--plot",
         default=str(ROOT / "target" / "bench" / "iter_cost.png"),
-        help="where to write the plot (default %(default)s)",
+        help="where to write the sets plot (default %(default)s; the threads plot goes beside it)",
     )
     parser.add_argument(
         "--readme",
         action="store_true",
-        help="also write the tables into BENCHMARK.md, a summary into borrowed/README.md "
-        "and the plot to borrowed/iter_cost.png",
+        help="also write the tables into BENCHMARK.md, summaries into borrowed/README.md and "
+        "threads/README.md, and the plots beside them",
     )
     args = parser.parse_args(argv)
     try:
@@ -304,32 +323,55 @@ def main(argv=None):
         parser.error("--rounds must be at least 1")
     sys.path.insert(0, str(ROOT))
     try:
-        kinds = release_kinds()
+        release_build()
     except ScriptError as error:
         print(f"bench: error: {error}", file=sys.stderr)
         return 1
-    results = measure(kinds, sizes, args.rounds)
     measured = f"Measured {date.today()} on {machine_description()}, Python {platform.python_version()}."
-    report = "\n".join(
-        [measured, "", format_tables(results, kinds, sizes), "", *(f"- {line}" for line in goal_lines(results, sizes))]
-    )
-    print(report)
-    if args.readme:
+    writes = {}  # path -> [(markers, body)]
+    plots = []
+    if args.section in ("all", "sets"):
+        kinds = release_kinds()
+        results = measure(kinds, sizes, args.rounds)
+        goals = (f"- {line}" for line in goal_lines(results, sizes))
+        report = "\n".join([measured, "", format_tables(results, kinds, sizes), "", *goals])
+        print(report)
         summary = "\n".join([measured, "", summary_table(results, max(sizes))])
-        try:
-            updated = {
-                FULL_REPORT: replace_between_markers(FULL_REPORT.read_text(encoding="utf-8"), report),
-                LESSON_README: replace_between_markers(LESSON_README.read_text(encoding="utf-8"), summary),
-            }
-        except ScriptError as error:
-            print(f"bench: error: {error}", file=sys.stderr)
-            return 1
-        plot(results, kinds, sizes, LESSON_PLOT)
-        for path, text in updated.items():
-            path.write_text(text, encoding="utf-8")
-            print(f"results written to {path.relative_to(ROOT)}")
-    else:
-        plot(results, kinds, sizes, Path(args.plot))
+        writes.setdefault(FULL_REPORT, []).append(((README_START, README_END), report))
+        writes.setdefault(LESSON_README, []).append(((README_START, README_END), summary))
+        plots.append((lambda path, r=results: plot(r, kinds, sizes, path), Path(args.plot), LESSON_PLOT))
+    if args.section in ("all", "threads"):
+        from target.release import threads
+
+        results = bench_threads.measure(threads, best_time, args.rounds)
+        goals = (f"- {line}" for line in bench_threads.goal_lines(results))
+        report = "\n".join([measured, "", bench_threads.report(results), "", *goals])
+        print(("\n" if args.section == "all" else "") + report)
+        markers = (bench_threads.START, bench_threads.END)
+        writes.setdefault(FULL_REPORT, []).append((markers, report))
+        summary = "\n".join([measured, "", bench_threads.summary_table(results)])
+        writes.setdefault(THREADS_README, []).append((markers, summary))
+        threads_plot = Path(args.plot).with_name("threads.png")
+        plots.append((lambda path, r=results: bench_threads.plot(r, path), threads_plot, THREADS_PLOT))
+    if not args.readme:
+        for draw, path, _lesson_path in plots:
+            draw(path)
+        return 0
+    try:
+        updated = {}
+        for path, blocks in writes.items():
+            text = path.read_text(encoding="utf-8")
+            for markers, body in blocks:
+                text = replace_between_markers(text, body, markers)
+            updated[path] = text
+    except ScriptError as error:
+        print(f"bench: error: {error}", file=sys.stderr)
+        return 1
+    for draw, _path, lesson_path in plots:
+        draw(lesson_path)
+    for path, text in updated.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"results written to {path.relative_to(ROOT)}")
     return 0
 
 

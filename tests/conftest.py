@@ -5,6 +5,7 @@ The lesson modules must already be built and copied for this interpreter;
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -90,6 +91,39 @@ def cargo_build_in(folder, python, target_dir, *args):
     return subprocess.run(
         ["cargo", "build", "--quiet", *args], cwd=str(folder), env=env, capture_output=True, text=True
     )
+
+
+def readme_blocks(crate, language):
+    """The bodies of the ```<language> blocks in a lesson's README."""
+    text = (ROOT / crate / "README.md").read_text(encoding="utf-8")
+    return [body for lang, body in re.findall(r"^```(\w+)\n(.*?)^```$", text, re.S | re.M) if lang == language]
+
+
+def build_lesson_alone(crate, folder, python, source=None, check=True):
+    """Build a lesson as a reader who lifts it out would: the Cargo.toml its
+    README shows, and its src/lib.rs (or `source`), in a crate folder of
+    their own. Returns the module, copied to its importable name in `folder`
+    (or, with check=False, Cargo's result, whatever it was)."""
+    from copy_libs import library_filename
+
+    (manifest,) = readme_blocks(crate, "toml")
+    assert "workspace" not in manifest
+    package = Path(folder) / crate
+    (package / "src").mkdir(parents=True)
+    (package / "Cargo.toml").write_text(manifest, encoding="utf-8")
+    if source is None:
+        source = (ROOT / crate / "src" / "lib.rs").read_text(encoding="utf-8")
+    (package / "src" / "lib.rs").write_text(source, encoding="utf-8")
+    # A target dir kept between runs, so that only the first one compiles
+    # the dependencies.
+    target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
+    build = cargo_build_in(package, python, target)
+    if not check:
+        return build
+    assert build.returncode == 0, build.stderr
+    module = Path(folder) / (crate + EXT_SUFFIX)
+    shutil.copy(str(target / "debug" / library_filename(crate)), str(module))
+    return module
 
 
 @pytest.fixture

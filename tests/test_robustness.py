@@ -102,7 +102,7 @@ CHILD = textwrap.dedent(
     """
 )
 
-# Every public entry point of the six modules, called with one hostile
+# Every public entry point of the seven modules, called with one hostile
 # value (`value`), in each position where a caller can put it.
 ENTRY_POINTS = {
     "docstring": [
@@ -182,6 +182,16 @@ ENTRY_POINTS = {
         "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.remove(value))",
         "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.discard(value))",
         "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.update([value]))",
+    ],
+    "threads": [
+        "threads.crc32(value)",
+        "threads.crc32(b'abc', value)",
+        "threads.crc32(data=value)",
+        "threads.crc32(b'abc', value=value)",
+        "threads.crc32(value, value)",
+        "threads.crc32(b'abc', **{str(type(value)): value})",
+        "threads.crc32_holding_gil(value)",
+        "threads.crc32_holding_gil(b'abc', value)",
     ],
 }
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, cargo_build_in, once_per_run, run_python
 
 import bench
+import bench_threads
 import copy_libs
 import memcheck
 from copy_libs import built_for_version, library_filename, module_filename
@@ -447,3 +448,63 @@ def test_copy_refuses_libraries_left_from_another_python(tmp_path, build_python)
     assert [destination.name for _source, destination in copy()] == ["docstring" + EXT_SUFFIX, "klass" + EXT_SUFFIX]
     result = run_python("-c", "import klass; print(klass.Class().greet('y'))", cwd=tmp_path / "modules")
     assert result.stdout == "Hello, y!\n", result.stderr
+
+
+def fake_threads_results(released_speedup=1.9, held_speedup=1.0):
+    """Lesson 7's figures: crc32 at 10 GB/s but 2 GB/s at the smallest size,
+    crc32_holding_gil at 10 GB/s, zlib at 3."""
+    results = {}
+    for size in bench_threads.SIZES:
+        results["throughput", "zlib.crc32", size] = 3.0
+        results["throughput", "crc32", size] = 2.0 if size == bench_threads.SIZES[0] else 10.0
+        results["throughput", "crc32_holding_gil", size] = 10.0
+    for count in bench_threads.THREAD_COUNTS:
+        results["speedup", "zlib.crc32", count] = float(count)
+        results["speedup", "crc32", count] = 1.0 if count == 1 else released_speedup
+        results["speedup", "crc32_holding_gil", count] = 1.0 if count == 1 else held_speedup
+    return results
+
+
+def test_bench_threads_goal_lines_report_speedups_throughput_and_the_cost_of_releasing():
+    lines = bench_threads.goal_lines(fake_threads_results())
+    assert lines[0] == "2 threads, crc32, 32 MiB each: speedup 1.90x (goal >= 1.7x): met"
+    assert lines[1] == "2 threads, crc32_holding_gil: speedup 1.00x (goal <= 1.1x): met"
+    assert lines[2] == "1 thread: crc32 10.00 GB/s, zlib.crc32 3.00 GB/s (goal: crc32 >= zlib): met"
+    # 64 B at 2 GB/s is 32 ns; at 10 GB/s, 6.4 ns.
+    assert lines[3] == "releasing and taking back the GIL: about 26 ns per call (64 B input)"
+    assert lines[4].startswith("releasing the GIL costs nothing measurable from 512 B up")
+    missed = bench_threads.goal_lines(fake_threads_results(released_speedup=1.5, held_speedup=1.5))
+    assert [line.rsplit(": ", 1)[1] for line in missed[:2]] == ["missed", "missed"]
+
+
+def test_bench_threads_tables_have_a_row_per_size_and_per_thread_count():
+    tables = bench_threads.report(fake_threads_results())
+    assert [line.split("|")[1].strip() for line in tables.splitlines()[2:10]] == [
+        bench_threads.human_size(size) for size in bench_threads.SIZES
+    ]
+    assert tables.count("GB/s") == 3
+    summary = bench_threads.summary_table(fake_threads_results()).splitlines()
+    assert [line.split("|")[1].strip() for line in summary[2:]] == [
+        "one call, 64 B",
+        "4 KiB, one thread",
+        "64 MiB, one thread",
+        "2 threads, 32 MiB each",
+        "4 threads, 32 MiB each",
+    ]
+
+
+def test_lesson_7_shows_the_threads_benchmark_from_the_same_run_as_the_benchmark_page():
+    def block(path):
+        text = path.read_text(encoding="utf-8")
+        return text[text.index(bench_threads.START) : text.index(bench_threads.END)]
+
+    full, summary = block(ROOT / "BENCHMARK.md"), block(ROOT / "threads" / "README.md")
+    assert "(goal >= 1.7x)" in full
+    assert full.split("\n")[1] == summary.split("\n")[1], "the lesson's figures come from the same run"
+    assert (ROOT / "threads" / "throughput.png").stat().st_size > 10_000
+
+
+def test_bench_rejects_an_unknown_section_in_one_line():
+    result = run_python(str(ROOT / "scripts" / "bench.py"), "--section", "everything")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1

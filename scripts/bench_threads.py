@@ -1,0 +1,212 @@
+"""The threads section of `scripts/bench.py`: lesson 7's CRC-32 with the GIL
+released and held, against zlib.crc32, on one thread and on several.
+
+Throughput is the best of the rounds for each input size; the speedup of N
+threads is N times the time of four calls on one thread, divided by the time
+of N threads making four calls each (each on its own input) at once.
+"""
+
+import functools
+import threading
+import time
+import zlib
+
+from workspace import markdown_table
+
+SIZES = (64, 512, 4 << 10, 32 << 10, 256 << 10, 2 << 20, 16 << 20, 64 << 20)
+THREAD_COUNTS = (1, 2, 4)
+PER_THREAD = 32 << 20
+CALLS_PER_THREAD = 4
+START, END = "<!-- bench-threads:start -->", "<!-- bench-threads:end -->"
+NAMES = ("zlib.crc32", "crc32", "crc32_holding_gil")
+
+
+def functions(threads):
+    """The three checksums, by the names the tables use."""
+    return dict(zip(NAMES, (zlib.crc32, threads.crc32, threads.crc32_holding_gil)))
+
+
+def human_size(size):
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
+class Team:
+    """`count` threads kept alive between measurements, each with its own
+    input, started together by a barrier so thread start-up is not timed."""
+
+    def __init__(self, count, size):
+        self.inputs = [bytes([k]) * size for k in range(count)]
+        self.start = threading.Barrier(count + 1)
+        self.done = threading.Barrier(count + 1)
+        self.function = None
+        self.workers = [threading.Thread(target=self.work, args=(k,), daemon=True) for k in range(count)]
+        for worker in self.workers:
+            worker.start()
+
+    def work(self, k):
+        while True:
+            self.start.wait()
+            if self.function is None:
+                return
+            for _ in range(CALLS_PER_THREAD):
+                self.function(self.inputs[k])
+            self.done.wait()
+
+    def seconds(self, function):
+        """Wall time for every thread to make its calls, all at once."""
+        self.function = function
+        began = time.perf_counter()
+        self.start.wait()
+        self.done.wait()
+        return time.perf_counter() - began
+
+    def stop(self):
+        self.function = None
+        self.start.wait()
+        for worker in self.workers:
+            worker.join()
+
+
+def measure(threads, best_time, rounds):
+    """{("throughput", name, size): GB/s, ("speedup", name, n): ratio}."""
+    named = functions(threads)
+    results = {}
+    for size in SIZES:
+        data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+        for _ in range(rounds):
+            for name, function in named.items():
+                rate = size / best_time(functools.partial(function, data)) / 1e9
+                key = ("throughput", name, size)
+                results[key] = max(results.get(key, 0.0), rate)
+    teams = {count: Team(count, PER_THREAD) for count in THREAD_COUNTS}
+    try:
+        best = {}
+        for _ in range(rounds):
+            for count, team in teams.items():
+                for name, function in named.items():
+                    best[name, count] = min(best.get((name, count), float("inf")), team.seconds(function))
+    finally:
+        for team in teams.values():
+            team.stop()
+    for (name, count), seconds in best.items():
+        results["speedup", name, count] = count * best[name, 1] / seconds
+    return results
+
+
+def throughput_table(results):
+    names = NAMES
+    rows = [["input", *(f"{name} GB/s" for name in names), "crc32 / zlib", "crc32 / holding"]]
+    for size in SIZES:
+        rates = [results.get(("throughput", name, size)) for name in names]
+        zlib_rate, released, held = rates
+        rows.append(
+            [
+                human_size(size),
+                *(f"{rate:.2f}" for rate in rates),
+                f"{released / zlib_rate:.2f}x",
+                f"{released / held:.2f}x",
+            ]
+        )
+    return markdown_table(rows, right_align=True)
+
+
+def speedup_table(results):
+    names = NAMES
+    rows = [[f"threads, {human_size(PER_THREAD)} each", *(f"{name} speedup" for name in names)]]
+    for count in THREAD_COUNTS:
+        rows.append([str(count), *(f"{results['speedup', name, count]:.2f}x" for name in names)])
+    return markdown_table(rows, right_align=True)
+
+
+def summary_table(results):
+    """The lesson's one table: a call on a tiny input, throughput on a small
+    and a large one, and the speedup with threads."""
+    tiny, small, large = SIZES[0], 4 << 10, SIZES[-1]
+    rows = [["", *NAMES]]
+    rows.append([f"one call, {human_size(tiny)}", *(f"{tiny / results['throughput', n, tiny]:.0f} ns" for n in NAMES)])
+    for size in (small, large):
+        rows.append([f"{human_size(size)}, one thread", *(f"{results['throughput', n, size]:.2f} GB/s" for n in NAMES)])
+    for count in THREAD_COUNTS[1:]:
+        label = f"{count} threads, {human_size(PER_THREAD)} each"
+        rows.append([label, *(f"{results['speedup', n, count]:.2f}x faster" for n in NAMES)])
+    return markdown_table(rows)
+
+
+def report(results):
+    return "\n\n".join([throughput_table(results), speedup_table(results)])
+
+
+def crossover(results):
+    """The smallest input at which releasing the GIL costs no throughput
+    (crc32 at least 95% of crc32_holding_gil), or None."""
+    for size in SIZES:
+        if results["throughput", "crc32", size] >= 0.95 * results["throughput", "crc32_holding_gil", size]:
+            return size
+    return None
+
+
+def goal_lines(results):
+    """Lesson 7's goals, with what this run measured."""
+    per_thread = human_size(PER_THREAD)
+    released, held = results["speedup", "crc32", 2], results["speedup", "crc32_holding_gil", 2]
+    ours = results["throughput", "crc32", max(s for s in SIZES if s <= PER_THREAD)]
+    theirs = results["throughput", "zlib.crc32", max(s for s in SIZES if s <= PER_THREAD)]
+    checks = [
+        (f"2 threads, crc32, {per_thread} each: speedup {released:.2f}x (goal >= 1.7x)", released >= 1.7),
+        (f"2 threads, crc32_holding_gil: speedup {held:.2f}x (goal <= 1.1x)", held <= 1.1),
+        (f"1 thread: crc32 {ours:.2f} GB/s, zlib.crc32 {theirs:.2f} GB/s (goal: crc32 >= zlib)", ours >= theirs),
+    ]
+    lines = [f"{label}: {'met' if ok else 'missed'}" for label, ok in checks]
+    smallest = SIZES[0]
+    per_call = (
+        smallest / results["throughput", "crc32", smallest]
+        - smallest / results["throughput", "crc32_holding_gil", smallest]
+    )
+    lines.append(f"releasing and taking back the GIL: about {per_call:.0f} ns per call ({human_size(smallest)} input)")
+    size = crossover(results)
+    lines.append(
+        "releasing the GIL costs nothing measurable from "
+        + (human_size(size) if size else "no size measured")
+        + " up (crc32 within 5% of crc32_holding_gil)"
+    )
+    return lines
+
+
+def plot(results, path):
+    """Throughput against input size, and the speedup with threads."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot skipped: matplotlib is not installed (pip install -r bench-requirements.txt)")
+        return
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    names = NAMES
+    for name in names:
+        left.plot(SIZES, [results["throughput", name, size] for size in SIZES], marker="o", label=name)
+    left.set_xscale("log", base=2)
+    left.set_xlabel("input size (bytes)")
+    left.set_ylabel("GB/s, one thread")
+    left.set_title("Throughput")
+    left.grid(True, which="both", alpha=0.3)
+    left.legend()
+    width = 0.25
+    for offset, name in enumerate(names):
+        xs = [index + (offset - 1) * width for index in range(len(THREAD_COUNTS))]
+        right.bar(xs, [results["speedup", name, count] for count in THREAD_COUNTS], width, label=name)
+    right.set_xticks(range(len(THREAD_COUNTS)), [str(count) for count in THREAD_COUNTS])
+    right.set_xlabel(f"threads, each hashing its own {human_size(PER_THREAD)}")
+    right.set_ylabel("speedup over one thread")
+    right.set_title("Scaling")
+    right.grid(True, axis="y", alpha=0.3)
+    right.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(str(path), dpi=100)
+    plt.close(figure)
+    print(f"plot written to {path}")
