@@ -1,7 +1,6 @@
 """Lesson 7: CRC-32 in Rust with the GIL released, against zlib.crc32."""
 
 import os
-import re
 import textwrap
 import threading
 import zlib
@@ -119,10 +118,12 @@ def test_a_value_beyond_64_bits_is_refused_where_zlib_masks_it(checksum, value):
         ("\ud800", "'str' object cannot be interpreted as an integer"),
     ],
 )
-def test_a_value_that_is_not_an_int_is_refused_like_zlib(checksum, value, message):
-    with pytest.raises(TypeError, match=re.escape(message)):
+def test_a_value_that_is_not_an_int_is_a_type_error_as_in_zlib(checksum, value, message):
+    with pytest.raises(TypeError) as raised:
         checksum(b"abc", value)
-    with pytest.raises(TypeError, match=re.escape(message)):
+    assert str(raised.value) == message
+    # zlib's own message changed over the versions ("an integer is required" before 3.10).
+    with pytest.raises(TypeError):
         zlib.crc32(b"abc", value)
 
 
