@@ -17,7 +17,19 @@ import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from workspace import ROOT, SUPPORTED, ScriptError, cargo_build, dotted, ensure_venv, markdown_table
+from workspace import (
+    BINDING_VARIABLE,
+    BINDINGS,
+    PYO3_OLDEST,
+    ROOT,
+    SUPPORTED,
+    ScriptError,
+    bindings_for,
+    cargo_build,
+    dotted,
+    ensure_venv,
+    markdown_table,
+)
 
 # The versions the matrix looks for: the supported range and one past it,
 # which is built and tested as a smoke test but never fails the run.
@@ -92,31 +104,65 @@ def tag(version):
     return "py{}{}".format(*version)
 
 
-class Outcome:
-    """What happened to one version, for the summary table."""
+class Run:
+    """One pytest run: one version, one binding."""
 
-    def __init__(self, version, interpreter=None):
-        self.version = version
-        self.interpreter = interpreter
-        self.built = None
+    def __init__(self):
         self.passed = self.failed = self.skipped = 0
         self.tests_ran = False
-        self.seconds = 0.0
         self.problem = ""
 
     @property
-    def supported(self):
-        return SUPPORTED[0] <= self.version <= SUPPORTED[1]
-
-    @property
     def ok(self):
-        return bool(self.built and self.tests_ran and self.failed == 0 and not self.problem)
+        return self.tests_ran and self.failed == 0 and not self.problem
+
+    def cell(self):
+        if not self.tests_ran:
+            return self.problem or "-"
+        text = f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
+        return text + (f" ({self.problem})" if self.problem else "")
+
+
+class Outcome:
+    """What happened to one version, for the summary table."""
+
+    def __init__(self, version, interpreter=None, bindings=BINDINGS):
+        self.version = version
+        self.interpreter = interpreter
+        self.built = None
+        self.runs = {binding: Run() for binding in bindings if binding in bindings_for(version)}
+        self.seconds = 0.0
+        self.problem = ""
+
+    def supported(self, binding="cpython"):
+        """rust-cpython supports 3.7-3.12 (3.13 is a smoke test); PyO3 0.30
+        every version it builds for."""
+        return SUPPORTED[0] <= self.version <= SUPPORTED[1] if binding == "cpython" else True
+
+    def ok(self, binding=None):
+        """Built, and every run (or the one named) passed."""
+        runs = [self.runs[binding]] if binding else list(self.runs.values())
+        return bool(self.built and not self.problem and runs and all(run.ok for run in runs))
 
     def status(self):
         if self.interpreter is None:
             return "absent"
-        verdict = "passed" if self.ok else "FAILED"
-        return verdict if self.supported else "unsupported (smoke): " + verdict.lower()
+        if not self.built or self.problem:
+            verdict = "FAILED"
+        else:
+            failed = [b for b in self.runs if not self.ok(b) and self.supported(b)]
+            verdict = "FAILED" if failed else "passed"
+        smoke = [b for b in self.runs if not self.supported(b)]
+        if smoke:
+            smoke_verdicts = ", ".join(f"{b} {'passed' if self.ok(b) else 'failed'}" for b in smoke)
+            verdict += f"; unsupported (smoke): {smoke_verdicts}"
+        return verdict
+
+    def failed(self):
+        """Did a supported binding fail on this version?"""
+        if self.interpreter is None:
+            return False
+        return bool(not self.built or self.problem or any(not self.ok(b) for b in self.runs if self.supported(b)))
 
 
 def build_and_copy(outcome):
@@ -141,17 +187,19 @@ def junit_counts(path):
     return tests - failures - skipped, failures, skipped
 
 
-def run_suite(outcome, pytest_args):
-    """Run pytest for one version from its own venv."""
+def run_suite(outcome, binding, pytest_args):
+    """Run pytest for one version and one binding from the version's venv."""
+    run = outcome.runs[binding]
     python = ensure_venv(outcome.interpreter, ROOT / ".venvs" / tag(outcome.version))
     target_dir = ROOT / "target" / tag(outcome.version)
-    report = target_dir / "junit.xml"
+    report = target_dir / f"junit-{binding}.xml"
     if report.exists():
         report.unlink()
     env = dict(
         os.environ,
         LESSONS_BUILD_PYTHON=str(outcome.interpreter),
         CARGO_TARGET_DIR=str(target_dir),
+        **{BINDING_VARIABLE: binding},
     )
     # The differential and leak tests run their full budget in the main
     # test run; here, unless told otherwise, a smaller one checks each version.
@@ -159,34 +207,40 @@ def run_suite(outcome, pytest_args):
     env.setdefault("LESSONS_LEAK_CYCLES", str(MATRIX_LEAK_CYCLES))
     # Slow tests that are the same on every version run in the main run only.
     env["LESSONS_IN_MATRIX"] = "1"
-    print(f"\n== Python {dotted(outcome.version)}: pytest", flush=True)
+    print(f"\n== Python {dotted(outcome.version)}: pytest, {binding} binding", flush=True)
     result = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args],
         cwd=str(ROOT),
         env=env,
     )
     if not report.exists():
-        outcome.problem = f"pytest exited with {result.returncode} and wrote no report"
+        run.problem = f"pytest exited with {result.returncode} and wrote no report"
         return
-    outcome.tests_ran = True
-    outcome.passed, outcome.failed, outcome.skipped = junit_counts(report)
-    if result.returncode != 0 and outcome.failed == 0:
-        outcome.problem = f"pytest exited with {result.returncode}"
+    run.tests_ran = True
+    run.passed, run.failed, run.skipped = junit_counts(report)
+    if result.returncode != 0 and run.failed == 0:
+        run.problem = f"pytest exited with {result.returncode}"
 
 
-def summary_table(outcomes):
-    header = ["Python", "interpreter", "built", "passed", "failed", "skipped", "time", "result"]
+def summary_table(outcomes, bindings=BINDINGS):
+    header = ["Python", "interpreter", "built", *bindings, "time", "result"]
     rows = [header]
     for o in outcomes:
         found = o.interpreter is not None
+        cells = []
+        for binding in bindings:
+            if binding not in bindings_for(o.version):
+                cells.append(f"- (needs {dotted(PYO3_OLDEST)}+)")
+            elif not found or binding not in o.runs:
+                cells.append("-")
+            else:
+                cells.append(o.runs[binding].cell())
         rows.append(
             [
                 dotted(o.version),
                 str(o.interpreter) if found else "-",
                 ("yes" if o.built else "no") if found else "-",
-                str(o.passed) if o.tests_ran else "-",
-                str(o.failed) if o.tests_ran else "-",
-                str(o.skipped) if o.tests_ran else "-",
+                *cells,
                 f"{o.seconds:.0f} s" if found else "-",
                 o.status() + (f" ({o.problem})" if o.problem else ""),
             ]
@@ -194,14 +248,14 @@ def summary_table(outcomes):
     return markdown_table(rows)
 
 
-def run_matrix(pytest_args=()):
+def run_matrix(pytest_args=(), bindings=BINDINGS):
     """Build, copy and test every version found; print the summary table.
     Returns the exit code: non-zero if a supported version failed."""
     started = time.monotonic()
     interpreters = find_interpreters(pyenv=pyenv_root())
     # The interpreter running the matrix is always part of it.
     interpreters.setdefault(tuple(sys.version_info[:2]), Path(sys.executable))
-    outcomes = [Outcome(version, interpreters.get(version)) for version in MATRIX]
+    outcomes = [Outcome(version, interpreters.get(version), bindings) for version in MATRIX]
     present = [o for o in outcomes if o.interpreter is not None]
     # Build and copy every version first, so that each test run sees all
     # versions' modules side by side in target/debug/.
@@ -219,14 +273,15 @@ def run_matrix(pytest_args=()):
         if not outcome.built:
             continue
         began = time.monotonic()
-        try:
-            run_suite(outcome, list(pytest_args))
-        except ScriptError as error:
-            outcome.problem = str(error)
+        for binding in outcome.runs:
+            try:
+                run_suite(outcome, binding, list(pytest_args))
+            except ScriptError as error:
+                outcome.runs[binding].problem = str(error)
         outcome.seconds += time.monotonic() - began
-    print("\n" + summary_table(outcomes))
+    print("\n" + summary_table(outcomes, bindings))
     print(f"total: {time.monotonic() - started:.0f} s")
-    failed = [dotted(o.version) for o in present if o.supported and not o.ok]
+    failed = [dotted(o.version) for o in present if o.failed()]
     if failed:
         print("test: error: supported Python versions failed: {}".format(", ".join(failed)), file=sys.stderr)
         return 1

@@ -1,6 +1,7 @@
-"""Run the whole test suite: set up .venv, build, copy, run pytest.
+"""Run the whole test suite: set up .venv, build, copy, run pytest once
+for the lessons' rust-cpython modules and once for their PyO3 twins.
 
-Usage: python3 scripts/test.py [--all-pythons | --valgrind] [-- PYTEST_ARGS...]
+Usage: python3 scripts/test.py [--binding cpython|pyo3|both] [--all-pythons | --valgrind] [-- PYTEST_ARGS...]
 """
 
 import os
@@ -10,7 +11,16 @@ import sys
 from copy_libs import copy_lessons
 from memcheck import run_memcheck
 from python_matrix import run_matrix
-from workspace import ROOT, ArgumentParser, ScriptError, cargo_build, ensure_venv
+from workspace import (
+    BINDING_VARIABLE,
+    BINDINGS,
+    ROOT,
+    ArgumentParser,
+    ScriptError,
+    bindings_for,
+    cargo_build,
+    ensure_venv,
+)
 
 
 def split_pytest_args(argv):
@@ -41,11 +51,25 @@ def main(argv=None):
         help="run the suite (all but the Hypothesis tests) under valgrind's memcheck, "
         "failing on memory errors in the project's code; takes several minutes",
     )
+    parser.add_argument(
+        "--binding",
+        choices=(*BINDINGS, "both"),
+        default="both",
+        help="test the lessons' rust-cpython modules, their PyO3 twins, or both, one pytest run "
+        "each (default both; the twins need Python 3.9 or newer)",
+    )
     args = parser.parse_args(own_args)
     if args.all_pythons and args.valgrind:
         parser.error("--all-pythons and --valgrind do not combine")
+    wanted = list(BINDINGS) if args.binding == "both" else [args.binding]
     if args.all_pythons:
-        return run_matrix(pytest_args)
+        return run_matrix(pytest_args, wanted)
+    available = bindings_for(tuple(sys.version_info[:2]))
+    if not any(binding in available for binding in wanted):
+        print(
+            f"test: error: the PyO3 twins need Python 3.9 or newer; this is {sys.version.split()[0]}", file=sys.stderr
+        )
+        return 2
     # Tests that rebuild pass this on as PYTHON_SYS_EXECUTABLE: the same
     # value as here, so Cargo sees nothing changed and rebuilds nothing.
     env = dict(os.environ, LESSONS_BUILD_PYTHON=sys.executable)
@@ -53,12 +77,22 @@ def main(argv=None):
         python = ensure_venv(sys.executable, ROOT / ".venv")
         cargo_build(sys.executable)
         copy_lessons(quiet=True)
-        if args.valgrind:
-            return run_memcheck(python, pytest_args, env)
     except ScriptError as error:
         print(f"test: error: {error}", file=sys.stderr)
         return 1
-    return subprocess.run([str(python), "-m", "pytest", *pytest_args], cwd=str(ROOT), env=env).returncode
+    results = {}
+    for binding in (b for b in wanted if b in available):
+        print(f"\n== tests, lessons imported from the {binding} binding", flush=True)
+        session = dict(env, **{BINDING_VARIABLE: binding})
+        if args.valgrind:
+            results[binding] = run_memcheck(python, pytest_args, session)
+        else:
+            command = [str(python), "-m", "pytest", *pytest_args]
+            results[binding] = subprocess.run(command, cwd=str(ROOT), env=session).returncode
+    verdicts = [f"{b}: {'passed' if code == 0 else 'FAILED'}" for b, code in results.items()]
+    verdicts += [f"{b}: not run (needs Python 3.9 or newer)" for b in wanted if b not in available]
+    print("\n" + "; ".join(verdicts))
+    return max(results.values())
 
 
 if __name__ == "__main__":

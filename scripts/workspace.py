@@ -6,6 +6,7 @@ Kept importable on Python 3.7, the oldest interpreter the lessons support.
 """
 
 import argparse
+import importlib.util
 import os
 import re
 import subprocess
@@ -19,6 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # are not supported upstream.
 SUPPORTED = ((3, 7), (3, 12))
 
+# Each lesson is written twice: with rust-cpython (the lesson) and with PyO3
+# (its twin, `<lesson>/pyo3/`). PyO3 0.30 builds for Python 3.9 and newer.
+BINDINGS = ("cpython", "pyo3")
+PYO3_OLDEST = (3, 9)
+BINDING_VARIABLE = "LESSONS_BINDING"
+
 
 class ScriptError(Exception):
     """A failure a script reports as one line before exiting non-zero."""
@@ -31,9 +38,7 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def lesson_crates(root=ROOT):
-    """The lesson crates, in the order of `members` in the workspace
-    Cargo.toml (which is the order a reader takes them in)."""
+def workspace_members(root=ROOT):
     text = (root / "Cargo.toml").read_text(encoding="utf-8")
     match = re.search(r"^members\s*=\s*\[(.*?)\]", text, re.S | re.M)
     if not match:
@@ -41,13 +46,89 @@ def lesson_crates(root=ROOT):
     return re.findall(r'"([^"]+)"', match.group(1))
 
 
+def lesson_crates(root=ROOT):
+    """The lesson crates, in the order of `members` in the workspace
+    Cargo.toml (which is the order a reader takes them in)."""
+    return [member for member in workspace_members(root) if "/" not in member]
+
+
+def twin_lessons(root=ROOT):
+    """The lessons that have a PyO3 twin (a `<lesson>/pyo3` member)."""
+    members = workspace_members(root)
+    return [lesson for lesson in lesson_crates(root) if f"{lesson}/pyo3" in members]
+
+
+def twin_package(lesson):
+    """The Cargo package of a lesson's twin; its library is `<lesson>_pyo3`."""
+    return f"{lesson}-pyo3"
+
+
+def bindings_for(version):
+    """The bindings that build for a Python version."""
+    return BINDINGS if version >= PYO3_OLDEST else BINDINGS[:1]
+
+
+def module_path(lesson, binding, profile="debug", root=ROOT):
+    """Where the importable module of a lesson, in one binding, is copied."""
+    folder = root / "target" / profile
+    if binding == "pyo3":
+        folder = folder / "pyo3"
+    return folder / (lesson + sysconfig.get_config_var("EXT_SUFFIX"))
+
+
+class TwinFinder:
+    """Imports `target.<profile>.<lesson>` from the PyO3 twin's file,
+    `target/<profile>/pyo3/<lesson><EXT_SUFFIX>`, instead of the lesson's.
+
+    The twin's module has the lesson's name (its `PyInit_<lesson>`), so it
+    loads under the lesson's import name and every `run.py` and test runs
+    unchanged against it. Nothing else is redirected.
+    """
+
+    def __init__(self, lessons):
+        self.lessons = set(lessons)
+
+    def find_spec(self, fullname, path=None, target=None):
+        parts = fullname.split(".")
+        if len(parts) != 3 or parts[0] != "target" or parts[2] not in self.lessons:
+            return None
+        location = module_path(parts[2], "pyo3", parts[1])
+        if not location.is_file():
+            raise ImportError(
+                f"{fullname}: the PyO3 twin {location.relative_to(ROOT)} is not built for this Python "
+                f"({sys.executable}); run `python3 scripts/run_lessons.py --binding pyo3`"
+            )
+        return importlib.util.spec_from_file_location(fullname, str(location))
+
+
+def select_binding(binding=None):
+    """Make the lessons' import names load the given binding's modules, by
+    default the one named in $LESSONS_BINDING (else rust-cpython's).
+
+    The one switch between the two bindings: `LESSONS_BINDING=pyo3 python3
+    -m wrapper.run` runs lesson 4's unchanged run.py against its twin.
+    Returns the binding chosen.
+    """
+    binding = binding or os.environ.get(BINDING_VARIABLE) or "cpython"
+    if binding not in BINDINGS:
+        raise ScriptError(f"{BINDING_VARIABLE}={binding}: the bindings are {', '.join(BINDINGS)}")
+    if binding == "pyo3" and not any(isinstance(finder, TwinFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, TwinFinder(twin_lessons()))
+    return binding
+
+
 def require_built_module(lesson):
-    """Before `python3 -m <lesson>.run` imports `target.debug.<lesson>`: if
-    that module is not there for this Python, say how to build it and exit."""
-    module = ROOT / "target" / "debug" / (lesson + sysconfig.get_config_var("EXT_SUFFIX"))
+    """Before `python3 -m <lesson>.run` imports `target.debug.<lesson>`:
+    select the binding $LESSONS_BINDING names; if its module is not there
+    for this Python, say how to build it and exit."""
+    try:
+        binding = select_binding()
+    except ScriptError as error:
+        sys.exit(f"{lesson}: {error}")
+    module = module_path(lesson, binding)
     if not module.is_file():
         sys.exit(
-            f"{lesson}: target/debug/{module.name} is not built for this Python ({sys.executable}): "
+            f"{lesson}: {module.relative_to(ROOT)} is not built for this Python ({sys.executable}): "
             "run `python3 scripts/run_lessons.py`, or see 'Doing it by hand' in README.md"
         )
 
@@ -99,19 +180,30 @@ def support_warning(version):
 
 
 def cargo_build(python=sys.executable, release=False, target_dir=None, quiet=False):
-    """Build every lesson with python3-sys configured for `python`.
+    """Build every lesson and its PyO3 twin for `python`.
 
     PYTHON_SYS_EXECUTABLE makes python3-sys read that interpreter's version
-    and flags; without it, python3-sys uses whatever `python3` is on PATH,
-    which may not be the interpreter that will import the modules.
+    and flags, and PYO3_PYTHON does the same for PyO3; without them, each
+    uses whatever `python3` is on PATH, which may not be the interpreter
+    that will import the modules.
     """
-    warning = support_warning(interpreter_version(python))
+    version = interpreter_version(python)
+    warning = support_warning(version)
     if warning:
         print(warning, file=sys.stderr)
-    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python))
+    # Both bindings' build scripts read their interpreter from the
+    # environment; both are pinned to the same one.
+    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), PYO3_PYTHON=str(python))
     if target_dir is not None:
         env["CARGO_TARGET_DIR"] = str(target_dir)
     command = ["cargo", "build", "--workspace"]
+    if "pyo3" not in bindings_for(version):
+        print(
+            f"note: PyO3 0.30 needs Python {dotted(PYO3_OLDEST)} or newer: building the lessons without their twins",
+            file=sys.stderr,
+        )
+        for lesson in twin_lessons():
+            command += ["--exclude", twin_package(lesson)]
     if release:
         command.append("--release")
     if quiet:

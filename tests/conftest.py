@@ -2,6 +2,11 @@
 
 The lesson modules must already be built and copied for this interpreter;
 `python3 scripts/test.py` does both before it starts pytest.
+
+The suite runs once per binding: $LESSONS_BINDING=pyo3 makes every
+`target.debug.<lesson>` import load the lesson's PyO3 twin (see
+`select_binding` in scripts/workspace.py), here and in every child process
+the tests start. Tests read `BINDING` where the two bindings differ.
 """
 
 import os
@@ -18,7 +23,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from workspace import lesson_crates  # noqa: E402
+from workspace import lesson_crates, module_path, select_binding, twin_lessons  # noqa: E402
+
+BINDING = select_binding()
+PYO3 = BINDING == "pyo3"
 
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 
@@ -41,16 +49,56 @@ needs_address_space_limit = pytest.mark.skipif(
 once_per_run = pytest.mark.skipif(
     os.environ.get("LESSONS_IN_MATRIX") == "1", reason="slow, and the same on every version: runs in the main run"
 )
+
+
+def per_binding(cpython, pyo3):
+    """What a lesson's rust-cpython module does, or what its PyO3 twin does
+    instead: where the two differ, both are asserted exactly."""
+    return pyo3 if PYO3 else cpython
+
+
+# PyO3's message where a Python int is out of a Rust integer type's range
+# (rust-cpython's has none).
+OUT_OF_RANGE = "out of range integral type conversion attempted"
+
+
+def extraction_note(argument):
+    """What pytest's `match` sees after the message of an error raised while
+    a PyO3 twin converts `argument`: PyO3 names the argument in a note,
+    where exceptions take notes (`add_note`, Python 3.11 and newer)."""
+    return f"\nwhile processing '{argument}'" if PYO3 and sys.version_info >= (3, 11) else ""
+
+
+# Tests whose subject is the same whichever binding the lessons are
+# imported from (the scripts, the docs' listings, builds of crates of their
+# own) run in the rust-cpython session only.
+binding_independent = pytest.mark.binding_independent
 MODULE_DIR = ROOT / "target" / "debug"
+LESSONS = twin_lessons() if PYO3 else lesson_crates()
 
 
 def pytest_configure(config):
-    missing = [c for c in lesson_crates() if not (MODULE_DIR / (c + EXT_SUFFIX)).is_file()]
+    missing = [lesson for lesson in LESSONS if not module_path(lesson, BINDING).is_file()]
     if missing:
         pytest.exit(
-            "no {} module for this Python in target/debug: run `python3 scripts/test.py`".format(", ".join(missing)),
+            "no {} module for this Python ({} binding): run `python3 scripts/test.py`".format(
+                ", ".join(missing), BINDING
+            ),
             returncode=2,
         )
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PyO3 session leaves out what the rust-cpython session covers for
+    both: the binding-independent tests, and the `>>>` examples in the
+    lesson READMEs, which show rust-cpython's behaviour (the tests assert
+    where the twins differ)."""
+    if not PYO3:
+        return
+    covered = [item for item in items if item.get_closest_marker("binding_independent") or item.path.suffix == ".md"]
+    if covered:
+        config.hook.pytest_deselected(items=covered)
+        items[:] = [item for item in items if item not in covered]
 
 
 def run_python(*args, cwd=ROOT, env=None, check=False, timeout=None):
@@ -70,8 +118,12 @@ def run_python(*args, cwd=ROOT, env=None, check=False, timeout=None):
 
 def run_child(code, *args, timeout=None):
     """Run `code` in a child interpreter with the workspace and scripts/ on
-    sys.path (so it can import `target.debug.*` and `workspace`)."""
-    prelude = f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'scripts')!r}]\n"
+    sys.path (so it can import `target.debug.*` and `workspace`), importing
+    the lessons from this session's binding."""
+    prelude = (
+        f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'scripts')!r}]\n"
+        "from workspace import select_binding; select_binding()\n"
+    )
     return run_python("-c", prelude + code, *args, timeout=timeout)
 
 

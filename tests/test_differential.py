@@ -14,6 +14,7 @@ import os
 from decimal import Decimal
 from fractions import Fraction
 
+from conftest import OUT_OF_RANGE, PYO3, per_binding
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
@@ -84,12 +85,12 @@ def errors_error(value):
 
 def plain_u32_error(value):
     """What lessons 4 and 5 raise for `value` in add (and `in`), or None:
-    rust-cpython's plain `u32` conversion, quirks included."""
+    the binding's plain `u32` conversion, quirks included."""
     if storable(value):
         return None
     if isinstance(value, int):
         if C_LONG_MIN <= value <= C_LONG_MAX:
-            return OverflowError, ""
+            return OverflowError, per_binding("", OUT_OF_RANGE)
         return OverflowError, "Python int too large to convert to C long"
     return TypeError, f"'{type(value).__name__}' object cannot be interpreted as an integer"
 
@@ -245,8 +246,11 @@ def plain_u32_contains(model, value):
     if isinstance(value, int):
         # Quirk: an int outside u32 raises instead of answering False.
         return ("raised", *plain_u32_error(value))
-    # Quirk: the TypeError of the conversion becomes False, even for a
-    # float such as 1.0 that the builtin set would find.
+    # Quirk: rust-cpython turns the TypeError of the conversion into False,
+    # even for a float such as 1.0 that the builtin set would find. PyO3
+    # raises it.
+    if PYO3:
+        return ("raised", *plain_u32_error(value))
     return ("ok", False)
 
 

@@ -19,11 +19,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, build_lesson_alone, once_per_run, readme_blocks, run_python
+from conftest import LESSONS, ROOT, binding_independent, build_lesson_alone, once_per_run, readme_blocks, run_python
 
-from workspace import cargo_target_dir, lesson_crates
+from workspace import cargo_target_dir, lesson_crates, twin_lessons
 
 MARKER = "----- next command -----"
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 
 
 def readme(crate):
@@ -49,8 +50,9 @@ def is_run_block(crate, block):
     return block.startswith(f"$ python3 -m {crate}.run\n")
 
 
-@pytest.mark.parametrize("crate", lesson_crates())
+@pytest.mark.parametrize("crate", LESSONS)
 def test_readme_shows_the_real_output_of_run(crate):
+    """In the PyO3 session, the twin's output must be what the README shows."""
     blocks = [block for block in readme_blocks(crate, "console") if is_run_block(crate, block)]
     assert blocks, f"{crate}/README.md has no ```console block starting with `$ python3 -m {crate}.run`"
     for block in blocks:
@@ -86,6 +88,7 @@ SESSIONS = [
 ]
 
 
+@binding_independent
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sessions show Linux file names")
 @pytest.mark.parametrize(("crate", "index", "block"), SESSIONS, ids=[f"{c}-{i}" for c, i, _ in SESSIONS])
 def test_shell_sessions_show_their_real_output(tmp_path, crate, index, block):
@@ -113,16 +116,41 @@ def test_shell_sessions_show_their_real_output(tmp_path, crate, index, block):
         )
 
 
+PYO3_SECTION = "## The same in PyO3\n"
+
+
+def listings(crate):
+    """(source file, listing) for each ```rust block of a lesson's README:
+    those under "The same in PyO3" come from the twin's source."""
+    text = readme(crate)
+    own, _, twin = text.partition(PYO3_SECTION)
+    twin = twin.split("\n## ", 1)[0]
+    for part, source in ((own, ROOT / crate / "src" / "lib.rs"), (twin, ROOT / crate / "pyo3" / "src" / "lib.rs")):
+        for lang, body in FENCE.findall(part):
+            if lang == "rust":
+                yield source, body
+
+
+@binding_independent
 @pytest.mark.parametrize("crate", lesson_crates())
 def test_rust_listings_are_excerpts_of_the_source(crate):
-    source = "\n".join(normalized_lines((ROOT / crate / "src" / "lib.rs").read_text(encoding="utf-8")))
-    for listing in readme_blocks(crate, "rust"):
+    for path, listing in listings(crate):
+        source = "\n".join(normalized_lines(path.read_text(encoding="utf-8")))
         excerpt = "\n".join(normalized_lines(listing))
         assert "\n" + excerpt + "\n" in "\n" + source + "\n", (
-            f"{crate}/README.md shows Rust code not found in src/lib.rs:\n{listing}"
+            f"{crate}/README.md shows Rust code not found in {path.relative_to(ROOT)}:\n{listing}"
         )
 
 
+@binding_independent
+@pytest.mark.parametrize("crate", twin_lessons())
+def test_every_twin_is_shown_in_its_lesson(crate):
+    text = readme(crate)
+    assert PYO3_SECTION in text, f"{crate}/README.md has no '{PYO3_SECTION.strip()}' section"
+    assert any(path.parent.parent.name == "pyo3" for path, _listing in listings(crate))
+
+
+@binding_independent
 @pytest.mark.parametrize("crate", lesson_crates())
 def test_readme_is_titled_as_a_numbered_lesson(crate):
     number = lesson_crates().index(crate) + 1
@@ -137,6 +165,7 @@ STANDALONE_CHECKS = {
 }
 
 
+@binding_independent
 @pytest.mark.parametrize("crate", lesson_crates())
 def test_a_lesson_that_needs_more_than_cpython_shows_its_manifest(crate):
     """Lesson 1 shows the Cargo.toml that serves every lesson needing only
@@ -151,6 +180,7 @@ def test_a_lesson_that_needs_more_than_cpython_shows_its_manifest(crate):
         assert re.search(rf'^{name} = "', shown, re.M), f"{crate}/README.md's Cargo.toml lacks {name}"
 
 
+@binding_independent
 @once_per_run
 @pytest.mark.parametrize("crate", sorted(STANDALONE_CHECKS))
 def test_a_lesson_builds_outside_the_workspace(tmp_path, build_python, crate):

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXT_SUFFIX, MODULE_DIR, ROOT
+from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, binding_independent
 
 import python_matrix
 from python_matrix import Outcome, candidates, find_interpreters, junit_counts, summary_table
 from workspace import support_warning
+
+# The scripts and the version matrix are the same whichever binding is imported.
+pytestmark = binding_independent
 
 IMPORT_DOCSTRING = (
     "import sys; sys.path.insert(0, sys.argv[1]); from target.debug import docstring; print(docstring.__file__)"
@@ -91,26 +94,47 @@ def test_junit_counts_reads_passed_failed_and_skipped(tmp_path):
     assert junit_counts(report) == (5, 2, 3)
 
 
-def test_summary_table_reports_absent_failed_and_smoke_versions():
+def ran(outcome, binding, passed, failed=0, skipped=0):
+    run = outcome.runs[binding]
+    run.tests_ran, run.passed, run.failed, run.skipped = True, passed, failed, skipped
+
+
+def test_summary_table_has_a_column_per_binding_and_judges_each_by_its_support():
     absent = Outcome((3, 7))
-    passed = Outcome((3, 8), Path("/py/3.8"))
-    passed.built, passed.tests_ran, passed.passed, passed.skipped, passed.seconds = True, True, 240, 2, 31.4
+    old = Outcome((3, 8), Path("/py/3.8"))  # no PyO3 twins before 3.9
+    old.built, old.seconds = True, 31.4
+    ran(old, "cpython", 240, skipped=2)
     failed = Outcome((3, 9), Path("/py/3.9"))
-    failed.built, failed.tests_ran, failed.passed, failed.failed = True, True, 200, 3
-    smoke = Outcome((3, 13), Path("/py/3.13"))
-    smoke.built = False
-    smoke.problem = "build failed"
-    table = summary_table([absent, passed, failed, smoke])
+    failed.built = True
+    ran(failed, "cpython", 240)
+    ran(failed, "pyo3", 200, failed=3)
+    smoke = Outcome((3, 13), Path("/py/3.13"))  # rust-cpython: smoke; PyO3: supported
+    smoke.built = True
+    ran(smoke, "cpython", 238, failed=2)
+    ran(smoke, "pyo3", 240)
+    broken = Outcome((3, 12), Path("/py/3.12"))
+    broken.built, broken.problem = False, "build failed"
+    table = summary_table([absent, old, failed, smoke, broken])
     lines = table.splitlines()
-    assert lines[0].split("|")[1].strip() == "Python"
+    assert [cell.strip() for cell in lines[0].split("|")[1:-1]] == [
+        "Python",
+        "interpreter",
+        "built",
+        "cpython",
+        "pyo3",
+        "time",
+        "result",
+    ]
     assert lines[2].startswith("| 3.7 ")
     assert "absent" in lines[2]
-    assert "| 240 " in lines[3]
+    assert "| 240 passed, 0 failed, 2 skipped " in lines[3]
+    assert "| - (needs 3.9+) " in lines[3]
     assert "| 31 s " in lines[3]
     assert lines[3].split("|")[-2].strip() == "passed"
-    assert "FAILED" in lines[4]
-    assert "unsupported (smoke): failed (build failed)" in lines[5]
-    assert [o.ok for o in (absent, passed, failed, smoke)] == [False, True, False, False]
+    assert lines[4].split("|")[-2].strip() == "FAILED"
+    assert lines[5].split("|")[-2].strip() == "passed; unsupported (smoke): cpython failed"
+    assert "FAILED (build failed)" in lines[6]
+    assert [o.failed() for o in (absent, old, failed, smoke, broken)] == [False, False, True, False, True]
 
 
 # The point of EXT_SUFFIX naming, on real builds. `scripts/test.py

@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import describe_exit, measures_memory, run_child
+from conftest import PYO3, describe_exit, measures_memory, run_child
 
 # Values no entry point expects. Defined inside the child, since some are
 # consumed by use (generators) and some are classes with hostile methods.
@@ -78,7 +78,7 @@ CHILD = textwrap.dedent(
     def quietly(action):
         try:
             return action()
-        except Exception:
+        except BaseException:  # PyO3's PanicException is not an Exception
             return None
 
     def filled(numbers):
@@ -235,11 +235,16 @@ LEAK_CHECK = textwrap.dedent(
             numbers.add(bad[i % 4])
         except (OverflowError, TypeError):
             pass
+        # The PyO3 twins of lessons 4 and 5 raise TypeError for a value
+        # that is not an int, where rust-cpython answers False.
         try:
             bad[i % 4] in numbers
-        except OverflowError:
+        except (OverflowError, TypeError):
             pass
-        float(value) in numbers
+        try:
+            float(value) in numbers
+        except TypeError:
+            pass
         if hasattr(numbers, "discard"):
             numbers.update([value], [value + 1])
             numbers.discard(value + 1)
@@ -350,7 +355,8 @@ def test_reference_counts_behave_as_the_readme_says_for_this_python():
     result = run_child(REFERENCE_COUNTS)
     assert result.returncode == 0, result.stderr
     small_int_lowered, type_references_left = map(int, result.stdout.split())
-    if sys.version_info < (3, 12):
+    if sys.version_info < (3, 12) or PYO3:
+        # PyO3 knows immortal objects and gives back what it takes.
         assert (small_int_lowered, type_references_left) == (0, 0)
     else:
         # 3.12 made small ints immortal: CPython no longer counts the

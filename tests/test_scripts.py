@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, cargo_build_in, once_per_run, run_python
+from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, binding_independent, cargo_build_in, once_per_run, run_python
 
 import bench
 import bench_threads
@@ -17,7 +17,10 @@ import copy_libs
 import memcheck
 from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
-from workspace import ScriptError, cargo_target_dir, lesson_crates, lesson_title
+from workspace import ScriptError, bindings_for, cargo_target_dir, lesson_crates, lesson_title, twin_lessons
+
+# The scripts and the version matrix are the same whichever binding is imported.
+pytestmark = binding_independent
 
 PLATFORMS = [
     ("linux", "libdocstring.so", ".cpython-311-x86_64-linux-gnu.so"),
@@ -140,10 +143,15 @@ def test_copy_accepts_libraries_built_for_this_python(tmp_path):
 
 
 def test_copy_lessons_honours_cargo_target_dir(tmp_path, monkeypatch):
-    built = fake_build(tmp_path / "elsewhere" / "release", sys.platform, crates=lesson_crates())
+    twins = twin_lessons() if "pyo3" in bindings_for(tuple(sys.version_info[:2])) else []
+    libraries = lesson_crates() + [lesson + "_pyo3" for lesson in twins]
+    built = fake_build(tmp_path / "elsewhere" / "release", sys.platform, crates=libraries)
     monkeypatch.setenv("CARGO_TARGET_DIR", str(built.parent))
     copied = copy_libs.copy_lessons(release=True, dest_root=tmp_path / "target", quiet=True)
-    assert [d for _, d in copied] == [tmp_path / "target" / "release" / (c + EXT_SUFFIX) for c in lesson_crates()]
+    release = tmp_path / "target" / "release"
+    assert [d for _, d in copied] == [release / (c + EXT_SUFFIX) for c in lesson_crates()] + [
+        release / "pyo3" / (c + EXT_SUFFIX) for c in twins
+    ]
 
 
 def test_copy_script_reports_a_missing_build_in_one_line(tmp_path):
@@ -153,7 +161,8 @@ def test_copy_script_reports_a_missing_build_in_one_line(tmp_path):
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("copy_libs: error: nothing is built in ")
-    assert f"run `PYTHON_SYS_EXECUTABLE={sys.executable} cargo build` first, to build for this Python" in result.stderr
+    build = f"PYTHON_SYS_EXECUTABLE={sys.executable} PYO3_PYTHON={sys.executable} cargo build"
+    assert f"run `{build}` first, to build for this Python" in result.stderr
 
 
 @pytest.mark.parametrize("script", ["copy_libs.py", "run_lessons.py", "test.py"])
@@ -378,7 +387,9 @@ def test_the_by_hand_build_rebuilds_nothing_after_the_scripts(build_python):
     scripts do, so running it after them finds nothing to rebuild."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     by_hand = text[text.index("## Doing it by hand") :]
-    (command,) = [line for line in by_hand.splitlines() if line.startswith("PYTHON_SYS_EXECUTABLE=")]
+    block = by_hand.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    command = "\n".join(block[: block.index("cargo build") + 1])
+    assert command.startswith("export PYTHON_SYS_EXECUTABLE=")
     env = dict(os.environ, PATH=str(Path(build_python).parent) + os.pathsep + os.environ["PATH"])
     named = subprocess.run(
         ["bash", "-c", 'echo "{}"'.format(command.split('"')[1])],

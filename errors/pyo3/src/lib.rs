@@ -1,0 +1,337 @@
+//! Lesson 6 in PyO3: what Python sees when things go wrong. The set of the
+//! PyO3 lesson 5, with the same exceptions and arguments as lesson 6.
+
+use std::collections::{hash_set, TryReserveError};
+use std::fmt::Write;
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyKeyError, PyMemoryError, PyOverflowError, PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::types::{PyDict, PyInt, PySet, PyString, PyTuple};
+
+type Inner = std::collections::HashSet<u32>;
+
+const SIZE_CHANGED: &str = "Set changed size during iteration";
+const CONTENTS_CHANGED: &str = "Set changed during iteration";
+
+// `errors.OutOfRange`, a subclass of `OverflowError`.
+create_exception!(errors, OutOfRange, PyOverflowError);
+
+#[pyclass(module = "errors")]
+struct HashSet {
+    hash_set: Inner,
+    /// Counts the changes, as in the PyO3 lesson 5.
+    generation: u64,
+}
+
+impl HashSet {
+    fn change(&mut self) -> &mut Inner {
+        self.generation += 1;
+        &mut self.hash_set
+    }
+}
+
+#[pymethods]
+impl HashSet {
+    // PyO3 could make `capacity` keyword-only (`signature = (iterable=None,
+    // *, capacity=0)`); it is left positional, as rust-cpython has it.
+    #[new]
+    #[pyo3(signature = (iterable = None, capacity = 0))]
+    fn new(iterable: Option<&Bound<'_, PyAny>>, capacity: usize) -> PyResult<Self> {
+        let mut set = Inner::new();
+        set.try_reserve(capacity).map_err(no_memory)?;
+        if let Some(iterable) = iterable {
+            for item in iterable.try_iter()? {
+                let value = to_member(&item?)?;
+                set.try_reserve(1).map_err(no_memory)?;
+                set.insert(value);
+            }
+        }
+        Ok(HashSet {
+            hash_set: set,
+            generation: 0,
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.hash_set.len()
+    }
+
+    // `slf` instead of `&self`: `==` below may run Python code that uses
+    // this set, so the set is borrowed only around each look.
+    fn __contains__(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let candidate = match classify(value)? {
+            Value::Member(number) => return Ok(slf.borrow().hash_set.contains(&number)),
+            Value::OutOfRange(_) => return Ok(false),
+            Value::NotAnInt => {
+                if value.is_instance_of::<PySet>() {
+                    return Ok(false);
+                }
+                match u32::try_from(value.hash()?) {
+                    Ok(candidate) => candidate,
+                    Err(_) => return Ok(false),
+                }
+            }
+        };
+        if !slf.borrow().hash_set.contains(&candidate) {
+            return Ok(false);
+        }
+        // Then ask `==`, as the builtin does.
+        candidate
+            .into_pyobject(slf.py())?
+            .rich_compare(value, CompareOp::Eq)?
+            .is_truthy()
+    }
+
+    fn __iter__(slf: &Bound<'_, Self>) -> SetIterator {
+        let set = slf.borrow();
+        // SAFETY: as in the PyO3 lesson 5: the loan keeps the set alive and
+        // is read only at the generation it was made at, with the set
+        // borrowed.
+        let iter = unsafe {
+            std::mem::transmute::<hash_set::Iter<'_, u32>, hash_set::Iter<'static, u32>>(
+                set.hash_set.iter(),
+            )
+        };
+        let loan = Loan {
+            iter,
+            generation: set.generation,
+            len_at_start: set.hash_set.len(),
+            set: slf.clone().unbind(),
+        };
+        SetIterator {
+            walk: Walk::OnLoan(loan),
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<Py<PyString>> {
+        let mut values = Vec::new();
+        values
+            .try_reserve_exact(self.hash_set.len())
+            .map_err(no_memory)?;
+        values.extend(self.hash_set.iter().copied());
+        if values.is_empty() {
+            return text_object(py, "HashSet()");
+        }
+        values.sort_unstable();
+        let mut text = String::new();
+        text.try_reserve_exact(12 * values.len() + 11)
+            .map_err(no_memory)?;
+        text.push_str("HashSet({");
+        for (index, value) in values.iter().enumerate() {
+            let separator = if index == 0 { "" } else { ", " };
+            write!(text, "{}{}", separator, value).expect("writing to a String cannot fail");
+        }
+        text.push_str("})");
+        text_object(py, &text)
+    }
+
+    fn add(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = to_member(value)?;
+        if !self.hash_set.contains(&value) {
+            let set = self.change();
+            set.try_reserve(1).map_err(no_memory)?;
+            set.insert(value);
+        }
+        Ok(())
+    }
+
+    fn discard(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let value = to_member(value)?;
+        if self.hash_set.contains(&value) {
+            self.change().remove(&value);
+        }
+        Ok(())
+    }
+
+    fn remove(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let member = to_member(value)?;
+        if !self.hash_set.contains(&member) {
+            return Err(PyKeyError::new_err((value.clone().unbind(),)));
+        }
+        self.change().remove(&member);
+        Ok(())
+    }
+
+    // The same `(*iterables, **kwargs)` as rust-cpython's, for the same
+    // messages; PyO3 could take `*iterables` alone.
+    #[pyo3(signature = (*iterables, **kwargs))]
+    fn update(
+        slf: &Bound<'_, Self>,
+        iterables: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        if kwargs.is_some_and(|kwargs| !kwargs.is_empty()) {
+            return Err(PyTypeError::new_err(
+                "HashSet.update() takes no keyword arguments",
+            ));
+        }
+        let mut values = Vec::new();
+        for iterable in iterables.iter() {
+            for item in iterable.try_iter()? {
+                let value = to_member(&item?)?;
+                values.try_reserve(1).map_err(no_memory)?;
+                values.push(value);
+            }
+        }
+        let mut this = slf.borrow_mut();
+        values.retain(|value| !this.hash_set.contains(value));
+        if !values.is_empty() {
+            let set = this.change();
+            set.try_reserve(values.len()).map_err(no_memory)?;
+            set.extend(values);
+        }
+        Ok(())
+    }
+}
+
+struct Loan {
+    iter: hash_set::Iter<'static, u32>,
+    generation: u64,
+    len_at_start: usize,
+    set: Py<HashSet>,
+}
+
+enum Walk {
+    OnLoan(Loan),
+    Finished,
+    Stale(&'static str),
+}
+
+#[pyclass(module = "errors")]
+struct SetIterator {
+    walk: Walk,
+}
+
+#[pymethods]
+impl SetIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<u32>> {
+        let loan = match &mut self.walk {
+            Walk::OnLoan(loan) => loan,
+            Walk::Finished => return Ok(None),
+            Walk::Stale(message) => return Err(PyRuntimeError::new_err(*message)),
+        };
+        let stale = {
+            let set = loan.set.bind(py).try_borrow()?;
+            if set.generation == loan.generation {
+                None
+            } else if set.hash_set.len() != loan.len_at_start {
+                Some(SIZE_CHANGED)
+            } else {
+                Some(CONTENTS_CHANGED)
+            }
+        };
+        match stale {
+            // The set is not borrowed here, but nothing between the check
+            // above and this line can run Python code or change it.
+            None => match loan.iter.next() {
+                Some(value) => Ok(Some(*value)),
+                None => {
+                    self.walk = Walk::Finished;
+                    Ok(None)
+                }
+            },
+            Some(message) => {
+                self.walk = Walk::Stale(message);
+                Err(PyRuntimeError::new_err(message))
+            }
+        }
+    }
+
+    fn __length_hint__(&self, py: Python<'_>) -> usize {
+        match &self.walk {
+            Walk::OnLoan(loan) => match loan.set.bind(py).try_borrow() {
+                Ok(set) if set.generation == loan.generation => loan.iter.len(),
+                _ => 0,
+            },
+            Walk::Finished | Walk::Stale(_) => 0,
+        }
+    }
+}
+
+enum Value {
+    Member(u32),
+    OutOfRange(String),
+    NotAnInt,
+}
+
+fn classify(value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if !value.is_instance_of::<PyInt>() {
+        return Ok(Value::NotAnInt);
+    }
+    let mut overflow = 0;
+    // SAFETY: `value` is a live `int` (checked above) and the GIL is held.
+    // It is read directly: no Python code runs, not even a subclass's.
+    let number = unsafe { pyo3::ffi::PyLong_AsLongLongAndOverflow(value.as_ptr(), &mut overflow) };
+    if number == -1 {
+        if let Some(error) = PyErr::take(value.py()) {
+            return Err(error);
+        }
+    }
+    Ok(match (overflow, u32::try_from(number)) {
+        (0, Ok(member)) => Value::Member(member),
+        (0, Err(_)) if number < 0 => Value::OutOfRange(format!("{} is negative", number)),
+        (0, Err(_)) => Value::OutOfRange(format!("{} is too large", number)),
+        (sign, _) if sign < 0 => Value::OutOfRange("integer is negative".to_owned()),
+        _ => Value::OutOfRange("integer is too large".to_owned()),
+    })
+}
+
+fn to_member(value: &Bound<'_, PyAny>) -> PyResult<u32> {
+    match classify(value)? {
+        Value::Member(number) => Ok(number),
+        Value::OutOfRange(problem) => Err(OutOfRange::new_err(format!(
+            "{}: HashSet holds integers from 0 to {}",
+            problem,
+            u32::MAX
+        ))),
+        Value::NotAnInt => {
+            let name = value.get_type().name()?;
+            Err(PyTypeError::new_err(format!(
+                "HashSet values must be int, not {}",
+                name
+            )))
+        }
+    }
+}
+
+/// A Python `str` for `text`: PyO3's `PyString::new` panics when Python
+/// cannot allocate it; this raises `MemoryError`.
+fn text_object(py: Python<'_>, text: &str) -> PyResult<Py<PyString>> {
+    let length = pyo3::ffi::Py_ssize_t::try_from(text.len()).expect("a str fits in Py_ssize_t");
+    // SAFETY: the pointer and length describe valid UTF-8 that lives through
+    // the call; the result is a new reference or NULL with an exception set.
+    // The GIL is held (`py`).
+    let object = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyUnicode_FromStringAndSize(text.as_ptr().cast(), length),
+        )
+    }?;
+    Ok(object.cast_into::<PyString>()?.unbind())
+}
+
+fn no_memory(error: TryReserveError) -> PyErr {
+    PyMemoryError::new_err(error.to_string())
+}
+
+/// Panics with `message`: PyO3 raises `pyo3_runtime.PanicException`.
+#[pyfunction]
+fn panic_in_rust(message: String) {
+    panic!("{}", message)
+}
+
+// PyO3 refuses sub-interpreters by itself: no hand-written `PyInit_errors`.
+#[pymodule]
+fn errors(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<HashSet>()?;
+    module.add_class::<SetIterator>()?;
+    module.add("OutOfRange", module.py().get_type::<OutOfRange>())?;
+    module.add_function(wrap_pyfunction!(panic_in_rust, module)?)?;
+    Ok(())
+}
