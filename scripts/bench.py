@@ -13,6 +13,7 @@ It makes its own release build. Everything compared is measured in one
 process, interleaved round by round, keeping the best of the rounds.
 """
 
+import functools
 import gc
 import os
 import platform
@@ -25,12 +26,14 @@ from pathlib import Path
 
 import bench_threads
 from copy_libs import copy_lessons
-from workspace import ROOT, ArgumentParser, ScriptError, cargo_build, markdown_table, resident_bytes
+from workspace import ROOT, ArgumentParser, ScriptError, bindings_for, cargo_build, markdown_table, resident_bytes
 
 DEFAULT_SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
 LESSON_README = ROOT / "borrowed" / "README.md"
 LESSON_PLOT = ROOT / "borrowed" / "iter_cost.png"
 THREADS_README = ROOT / "threads" / "README.md"
+CALLS_README = ROOT / "function" / "README.md"
+CALLS_START, CALLS_END = "<!-- bench-calls:start -->", "<!-- bench-calls:end -->"
 THREADS_PLOT = ROOT / "threads" / "throughput.png"
 # Every table and the goals; the lesson shows one summary table.
 FULL_REPORT = ROOT / "BENCHMARK.md"
@@ -83,13 +86,20 @@ for value in range(size):
     collection.add(value)
 # Enough iterators to see past page granularity, but never so many copies
 # of a big set (the clone) that the machine runs out of memory.
-count = 10_000 if kind != "wrapper" else max(3, min(10_000, 20_000_000 // (size * 8)))
+count = 10_000 if not kind.endswith("wrapper") else max(3, min(10_000, 20_000_000 // (size * 8)))
 before = resident_bytes()
 alive = [iter(collection) for _ in range(count)]
 print(max(resident_bytes() - before, 0) / count)
 """
 
-MODULES = {"clone": "wrapper", "borrowed": "borrowed", "errors": "errors", "set": "set"}
+MODULES = {
+    "clone": "wrapper",
+    "borrowed": "borrowed",
+    "errors": "errors",
+    "set": "set",
+    "clone-pyo3": "pyo3.wrapper",
+    "borrowed-pyo3": "pyo3.borrowed",
+}
 
 
 def iterator_memory(name, size):
@@ -152,17 +162,27 @@ def ratio(value, base):
 
 def format_tables(results, kinds, sizes):
     """One Markdown table per metric: a row per size, the builtin's figure,
-    then each other kind as a ratio to it."""
+    then each other kind as a ratio to it, and each PyO3 twin as a ratio to
+    the rust-cpython lesson it copies."""
     names = list(kinds)
     base, others = names[0], names[1:]
+    twins = [(name, name[: -len("-pyo3")]) for name in others if name.endswith("-pyo3")]
     tables = []
     for metric, label in METRICS:
-        rows = [["size", f"{base}: {label}"] + [f"{name} / {base}" for name in others]]
+        rows = [
+            ["size", f"{base}: {label}"]
+            + [f"{name} / {base}" for name in others]
+            + [f"{twin} / {lesson}" for twin, lesson in twins]
+        ]
         for size in sizes:
             reference = results.get((size, metric, base))
             rows.append(
                 [f"{size:,}", "n/a" if reference is None else f"{reference:,.1f}"]
                 + [ratio(results.get((size, metric, name)), reference) for name in others]
+                + [
+                    ratio(results.get((size, metric, twin)), results.get((size, metric, lesson)))
+                    for twin, lesson in twins
+                ]
             )
         tables.append(markdown_table(rows, right_align=True))
     return "\n\n".join(tables)
@@ -226,6 +246,7 @@ def summary_table(results, size):
     its own unit and the three Rust iterators as ratios to it."""
     columns = [("set", "builtin set"), ("clone", "clone (lesson 4)"), ("borrowed", "loan (lesson 5)")]
     columns.append(("errors", "loan, rust-cpython's int (lesson 6)"))
+    columns.append(("borrowed-pyo3", "loan, PyO3 twin"))
     rows_named = {
         "iter": ("iter()", "ns"),
         "drain": ("drain, per element", "ns"),
@@ -281,21 +302,79 @@ def release_build():
 
 
 def release_kinds():
-    """The builtin set and the three Rust set types, from the release build."""
+    """The builtin set, the three Rust set types, and the PyO3 twins of
+    lessons 4 and 5 where PyO3 builds, from the release build."""
     from target.release.borrowed import HashSet as Borrowed
     from target.release.errors import HashSet as Errors
     from target.release.wrapper import HashSet as Cloned
 
-    return {"set": set, "clone": Cloned, "borrowed": Borrowed, "errors": Errors}
+    kinds = {"set": set, "clone": Cloned, "borrowed": Borrowed, "errors": Errors}
+    if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
+        from target.release.pyo3.borrowed import HashSet as BorrowedTwin
+        from target.release.pyo3.wrapper import HashSet as ClonedTwin
+
+        kinds.update({"clone-pyo3": ClonedTwin, "borrowed-pyo3": BorrowedTwin})
+    return kinds
+
+
+def greeting(string):
+    """Lesson 2's `greet`, in Python."""
+    return f"Hello, {string}!"
+
+
+class Greeter:
+    """Lesson 3's `Class`, in Python."""
+
+    def greet(self, name):
+        return f"Hello, {name}!"
+
+
+def call_costs(rounds):
+    """ns per call of lesson 2's function and lesson 3's method, in Python
+    and in each binding: {(call, binding): ns}."""
+    from target.release import function, klass
+
+    calls = {("function", "python"): greeting, ("method", "python"): Greeter().greet}
+    calls.update({("function", "cpython"): function.greet, ("method", "cpython"): klass.Class().greet})
+    if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
+        from target.release.pyo3 import function as function_twin
+        from target.release.pyo3 import klass as klass_twin
+
+        calls.update({("function", "pyo3"): function_twin.greet, ("method", "pyo3"): klass_twin.Class().greet})
+    results = {}
+    for _ in range(rounds):
+        for key, call in calls.items():
+            value = best_time(functools.partial(call, "Smith")) * 1e9
+            results[key] = min(results.get(key, value), value)
+    return results
+
+
+def calls_table(results):
+    """One row per call: Python's cost, then each binding's as a ratio to it
+    and PyO3's as a ratio to rust-cpython's."""
+    rows = [["call", "Python", "rust-cpython", "PyO3", "PyO3 / rust-cpython"]]
+    for call, label in (("function", 'greet("Smith")'), ("method", 'Class().greet("Smith")')):
+        python, cpython, pyo3 = (results.get((call, binding)) for binding in ("python", "cpython", "pyo3"))
+        rows.append(
+            [
+                label,
+                f"{python:.0f} ns",
+                f"{cpython:.0f} ns ({cpython / python:.2f}x)",
+                "n/a" if pyo3 is None else f"{pyo3:.0f} ns ({pyo3 / python:.2f}x)",
+                ratio(pyo3, cpython),
+            ]
+        )
+    return markdown_table(rows)
 
 
 def main(argv=None):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--section",
-        choices=("all", "sets", "threads"),
+        choices=("all", "calls", "sets", "threads"),
         default="all",
-        help="what to measure: the set iterators, lesson 7's threads, or both (default)",
+        help="what to measure: the cost of a call (lessons 2 and 3), the set iterators, "
+        "lesson 7's threads, or all of them (default)",
     )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
     parser.add_argument(
@@ -330,6 +409,13 @@ def main(argv=None):
     measured = f"Measured {date.today()} on {machine_description()}, Python {platform.python_version()}."
     writes = {}  # path -> [(markers, body)]
     plots = []
+    if args.section in ("all", "calls"):
+        table = calls_table(call_costs(args.rounds))
+        report = "\n".join([measured, "", table])
+        print(report + "\n")
+        markers = (CALLS_START, CALLS_END)
+        for path in (FULL_REPORT, CALLS_README):
+            writes.setdefault(path, []).append((markers, report))
     if args.section in ("all", "sets"):
         kinds = release_kinds()
         results = measure(kinds, sizes, args.rounds)
@@ -343,7 +429,10 @@ def main(argv=None):
     if args.section in ("all", "threads"):
         from target.release import threads
 
-        results = bench_threads.measure(threads, best_time, args.rounds)
+        twin = None
+        if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
+            from target.release.pyo3 import threads as twin
+        results = bench_threads.measure(threads, best_time, args.rounds, twin)
         goals = (f"- {line}" for line in bench_threads.goal_lines(results))
         report = "\n".join([measured, "", bench_threads.report(results), "", *goals])
         print(("\n" if args.section == "all" else "") + report)

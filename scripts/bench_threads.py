@@ -18,12 +18,16 @@ THREAD_COUNTS = (1, 2, 4)
 PER_THREAD = 32 << 20
 CALLS_PER_THREAD = 4
 START, END = "<!-- bench-threads:start -->", "<!-- bench-threads:end -->"
-NAMES = ("zlib.crc32", "crc32", "crc32_holding_gil")
+NAMES = ("zlib.crc32", "crc32", "crc32_holding_gil", "PyO3 crc32")
 
 
-def functions(threads):
-    """The three checksums, by the names the tables use."""
-    return dict(zip(NAMES, (zlib.crc32, threads.crc32, threads.crc32_holding_gil)))
+def functions(threads, twin=None):
+    """The checksums, by the names the tables use (the PyO3 twin's `crc32`
+    where it is built)."""
+    named = dict(zip(NAMES, (zlib.crc32, threads.crc32, threads.crc32_holding_gil)))
+    if twin is not None:
+        named["PyO3 crc32"] = twin.crc32
+    return named
 
 
 def human_size(size):
@@ -70,9 +74,9 @@ class Team:
             worker.join()
 
 
-def measure(threads, best_time, rounds):
+def measure(threads, best_time, rounds, twin=None):
     """{("throughput", name, size): GB/s, ("speedup", name, n): ratio}."""
-    named = functions(threads)
+    named = functions(threads, twin)
     results = {}
     for size in SIZES:
         data = bytes(range(256)) * (size // 256) + bytes(size % 256)
@@ -96,25 +100,34 @@ def measure(threads, best_time, rounds):
     return results
 
 
+def measured_names(results):
+    """The checksums this run measured, in table order."""
+    return [name for name in NAMES if ("throughput", name, SIZES[0]) in results]
+
+
 def throughput_table(results):
-    names = NAMES
-    rows = [["input", *(f"{name} GB/s" for name in names), "crc32 / zlib", "crc32 / holding"]]
+    names = measured_names(results)
+    twin = "PyO3 crc32" in names
+    rows = [
+        ["input", *(f"{name} GB/s" for name in names), "crc32 / zlib", "crc32 / holding"]
+        + (["PyO3 / crc32"] if twin else [])
+    ]
     for size in SIZES:
-        rates = [results.get(("throughput", name, size)) for name in names]
-        zlib_rate, released, held = rates
+        rate = {name: results["throughput", name, size] for name in names}
         rows.append(
             [
                 human_size(size),
-                *(f"{rate:.2f}" for rate in rates),
-                f"{released / zlib_rate:.2f}x",
-                f"{released / held:.2f}x",
+                *(f"{rate[name]:.2f}" for name in names),
+                f"{rate['crc32'] / rate['zlib.crc32']:.2f}x",
+                f"{rate['crc32'] / rate['crc32_holding_gil']:.2f}x",
             ]
+            + ([f"{rate['PyO3 crc32'] / rate['crc32']:.2f}x"] if twin else [])
         )
     return markdown_table(rows, right_align=True)
 
 
 def speedup_table(results):
-    names = NAMES
+    names = measured_names(results)
     rows = [[f"threads, {human_size(PER_THREAD)} each", *(f"{name} speedup" for name in names)]]
     for count in THREAD_COUNTS:
         rows.append([str(count), *(f"{results['speedup', name, count]:.2f}x" for name in names)])
@@ -125,13 +138,14 @@ def summary_table(results):
     """The lesson's one table: a call on a tiny input, throughput on a small
     and a large one, and the speedup with threads."""
     tiny, small, large = SIZES[0], 4 << 10, SIZES[-1]
-    rows = [["", *NAMES]]
-    rows.append([f"one call, {human_size(tiny)}", *(f"{tiny / results['throughput', n, tiny]:.0f} ns" for n in NAMES)])
+    names = measured_names(results)
+    rows = [["", *names]]
+    rows.append([f"one call, {human_size(tiny)}", *(f"{tiny / results['throughput', n, tiny]:.0f} ns" for n in names)])
     for size in (small, large):
-        rows.append([f"{human_size(size)}, one thread", *(f"{results['throughput', n, size]:.2f} GB/s" for n in NAMES)])
+        rows.append([f"{human_size(size)}, one thread", *(f"{results['throughput', n, size]:.2f} GB/s" for n in names)])
     for count in THREAD_COUNTS[1:]:
         label = f"{count} threads, {human_size(PER_THREAD)} each"
-        rows.append([label, *(f"{results['speedup', n, count]:.2f}x faster" for n in NAMES)])
+        rows.append([label, *(f"{results['speedup', n, count]:.2f}x faster" for n in names)])
     return markdown_table(rows)
 
 
@@ -186,7 +200,7 @@ def plot(results, path):
         print("plot skipped: matplotlib is not installed (pip install -r bench-requirements.txt)")
         return
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
-    names = NAMES
+    names = measured_names(results)
     for name in names:
         left.plot(SIZES, [results["throughput", name, size] for size in SIZES], marker="o", label=name)
     left.set_xscale("log", base=2)
@@ -195,9 +209,9 @@ def plot(results, path):
     left.set_title("Throughput")
     left.grid(True, which="both", alpha=0.3)
     left.legend()
-    width = 0.25
+    width = 0.8 / len(names)
     for offset, name in enumerate(names):
-        xs = [index + (offset - 1) * width for index in range(len(THREAD_COUNTS))]
+        xs = [index + (offset - (len(names) - 1) / 2) * width for index in range(len(THREAD_COUNTS))]
         right.bar(xs, [results["speedup", name, count] for count in THREAD_COUNTS], width, label=name)
     right.set_xticks(range(len(THREAD_COUNTS)), [str(count) for count in THREAD_COUNTS])
     right.set_xlabel(f"threads, each hashing its own {human_size(PER_THREAD)}")

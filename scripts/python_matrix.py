@@ -6,7 +6,8 @@ so that switching versions never rebuilds the others and python3-sys never
 keeps a stale configuration. It copies the modules into `target/debug/`
 under that interpreter's extension suffix, so that every version's modules
 sit side by side, and it runs pytest from a per-version venv
-(`.venvs/py3X/`).
+(`.venvs/py3X/`), once per binding that builds for that version, the two
+runs side by side (each one's output in `target/py3X/pytest-<binding>.log`).
 """
 
 import os
@@ -187,14 +188,14 @@ def junit_counts(path):
     return tests - failures - skipped, failures, skipped
 
 
-def run_suite(outcome, binding, pytest_args):
-    """Run pytest for one version and one binding from the version's venv."""
-    run = outcome.runs[binding]
-    python = ensure_venv(outcome.interpreter, ROOT / ".venvs" / tag(outcome.version))
+def start_suite(outcome, binding, python, pytest_args):
+    """Start pytest for one version and one binding; its output goes to a
+    log beside the report. Returns the running process."""
     target_dir = ROOT / "target" / tag(outcome.version)
-    report = target_dir / f"junit-{binding}.xml"
-    if report.exists():
-        report.unlink()
+    report, log = suite_files(outcome, binding)
+    for stale in (report, log):
+        if stale.exists():
+            stale.unlink()
     env = dict(
         os.environ,
         LESSONS_BUILD_PYTHON=str(outcome.interpreter),
@@ -207,19 +208,34 @@ def run_suite(outcome, binding, pytest_args):
     env.setdefault("LESSONS_LEAK_CYCLES", str(MATRIX_LEAK_CYCLES))
     # Slow tests that are the same on every version run in the main run only.
     env["LESSONS_IN_MATRIX"] = "1"
-    print(f"\n== Python {dotted(outcome.version)}: pytest, {binding} binding", flush=True)
-    result = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args],
-        cwd=str(ROOT),
-        env=env,
-    )
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args]
+    with open(str(log), "w") as output:
+        return subprocess.Popen(command, cwd=str(ROOT), env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
+def suite_files(outcome, binding):
+    """The JUnit report and the output log of one version's run of one binding."""
+    target_dir = ROOT / "target" / tag(outcome.version)
+    return target_dir / f"junit-{binding}.xml", target_dir / f"pytest-{binding}.log"
+
+
+def finish_suite(outcome, binding, returncode):
+    """Read one finished run's report; print its summary (and, if it failed,
+    the end of its output)."""
+    run = outcome.runs[binding]
+    report, log = suite_files(outcome, binding)
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    print(f"\n== Python {dotted(outcome.version)}, {binding}: {lines[-1] if lines else 'no output'}")
+    if returncode != 0:
+        print("\n".join(lines[-60:]))
+        print(f"(the whole output: {log.relative_to(ROOT)})", flush=True)
     if not report.exists():
-        run.problem = f"pytest exited with {result.returncode} and wrote no report"
+        run.problem = f"pytest exited with {returncode} and wrote no report"
         return
     run.tests_ran = True
     run.passed, run.failed, run.skipped = junit_counts(report)
-    if result.returncode != 0 and run.failed == 0:
-        run.problem = f"pytest exited with {result.returncode}"
+    if returncode != 0 and run.failed == 0:
+        run.problem = f"pytest exited with {returncode}"
 
 
 def summary_table(outcomes, bindings=BINDINGS):
@@ -273,11 +289,16 @@ def run_matrix(pytest_args=(), bindings=BINDINGS):
         if not outcome.built:
             continue
         began = time.monotonic()
-        for binding in outcome.runs:
-            try:
-                run_suite(outcome, binding, list(pytest_args))
-            except ScriptError as error:
-                outcome.runs[binding].problem = str(error)
+        try:
+            python = ensure_venv(outcome.interpreter, ROOT / ".venvs" / tag(outcome.version))
+        except ScriptError as error:
+            outcome.problem = str(error)
+            continue
+        # The bindings' runs are independent: they run side by side.
+        print(f"\n== Python {dotted(outcome.version)}: pytest, {', '.join(outcome.runs)}", flush=True)
+        running = {binding: start_suite(outcome, binding, python, list(pytest_args)) for binding in outcome.runs}
+        for binding, process in running.items():
+            finish_suite(outcome, binding, process.wait())
         outcome.seconds += time.monotonic() - began
     print("\n" + summary_table(outcomes, bindings))
     print(f"total: {time.monotonic() - started:.0f} s")

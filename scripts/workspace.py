@@ -82,15 +82,13 @@ class TwinFinder:
 
     The twin's module has the lesson's name (its `PyInit_<lesson>`), so it
     loads under the lesson's import name and every `run.py` and test runs
-    unchanged against it. Nothing else is redirected.
+    unchanged against it. Nothing else is redirected: only the names of
+    lessons that have a twin folder, `<lesson>/pyo3/`.
     """
-
-    def __init__(self, lessons):
-        self.lessons = set(lessons)
 
     def find_spec(self, fullname, path=None, target=None):
         parts = fullname.split(".")
-        if len(parts) != 3 or parts[0] != "target" or parts[2] not in self.lessons:
+        if len(parts) != 3 or parts[0] != "target" or not (ROOT / parts[2] / "pyo3").is_dir():
             return None
         location = module_path(parts[2], "pyo3", parts[1])
         if not location.is_file():
@@ -113,7 +111,7 @@ def select_binding(binding=None):
     if binding not in BINDINGS:
         raise ScriptError(f"{BINDING_VARIABLE}={binding}: the bindings are {', '.join(BINDINGS)}")
     if binding == "pyo3" and not any(isinstance(finder, TwinFinder) for finder in sys.meta_path):
-        sys.meta_path.insert(0, TwinFinder(twin_lessons()))
+        sys.meta_path.insert(0, TwinFinder())
     return binding
 
 

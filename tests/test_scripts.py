@@ -197,6 +197,26 @@ def test_run_lessons_runs_every_lesson_in_order(build_python):
     assert result.stdout.count("Hello, Smith!\n") == 2
 
 
+@pytest.mark.skipif(sys.version_info < (3, 9), reason="the PyO3 twins need Python 3.9 or newer")
+def test_run_lessons_with_both_bindings_finds_every_output_the_same(build_python):
+    result = subprocess.run(
+        [build_python, str(ROOT / "scripts" / "run_lessons.py"), "--binding", "both"],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    verdicts = [line for line in result.stdout.splitlines() if line.startswith("-> ")]
+    assert verdicts == [f"-> {crate}: the two bindings printed the same" for crate in lesson_crates()]
+    assert result.stdout.count("$ LESSONS_BINDING=pyo3 python3 -m ") == len(lesson_crates())
+
+
+def test_an_unknown_binding_is_refused_in_one_line():
+    result = run_python("-m", "docstring.run", env=dict(os.environ, LESSONS_BINDING="pyo4"))
+    assert result.returncode == 1
+    assert result.stderr == "docstring: LESSONS_BINDING=pyo4: the bindings are cpython, pyo3\n"
+
+
 # The pitfalls of naming, shown on real modules in a scratch directory.
 
 
@@ -320,7 +340,7 @@ def test_benchmark_page_holds_a_full_run_and_lesson_5_its_summary():
 
 
 def test_bench_summary_has_a_row_per_metric_and_a_column_per_set():
-    results = fake_results([1000], ["set", "clone", "borrowed", "errors"])
+    results = fake_results([1000], ["set", "clone", "borrowed", "errors", "borrowed-pyo3"])
     lines = bench.summary_table(results, 1000).splitlines()
     assert lines[0].split("|")[1].strip() == "at 1,000 elements"
     assert [line.split("|")[1].strip() for line in lines[2:]] == [
@@ -329,7 +349,27 @@ def test_bench_summary_has_a_row_per_metric_and_a_column_per_set():
         "next(iter(s))",
         "memory per iterator",
     ]
-    assert [cell.strip() for cell in lines[2].split("|")[2:-1]] == ["10.0 ns", "2.00x", "3.00x", "4.00x"]
+    assert [cell.strip() for cell in lines[2].split("|")[2:-1]] == ["10.0 ns", "2.00x", "3.00x", "4.00x", "5.00x"]
+
+
+def test_bench_tables_compare_each_twin_with_its_lesson():
+    kinds = {"set": set, "clone": None, "borrowed": None, "clone-pyo3": None, "borrowed-pyo3": None}
+    header = bench.format_tables(fake_results([10], kinds), kinds, [10]).splitlines()[0]
+    assert [cell.strip() for cell in header.split("|")[-3:-1]] == ["clone-pyo3 / clone", "borrowed-pyo3 / borrowed"]
+
+
+def test_bench_calls_table_gives_each_binding_in_ns_and_as_ratios():
+    results = {("function", "python"): 100.0, ("function", "cpython"): 200.0, ("function", "pyo3"): 150.0}
+    results.update({("method", "python"): 120.0, ("method", "cpython"): 240.0})
+    lines = bench.calls_table(results).splitlines()
+    assert [cell.strip() for cell in lines[2].split("|")[1:-1]] == [
+        'greet("Smith")',
+        "100 ns",
+        "200 ns (2.00x)",
+        "150 ns (1.50x)",
+        "0.75x",
+    ]
+    assert [cell.strip() for cell in lines[3].split("|")[-3:-1]] == ["n/a", "n/a"]
 
 
 # valgrind reports: which errors fail `scripts/test.py --valgrind`.
@@ -380,6 +420,11 @@ def test_a_lesson_run_before_any_build_says_how_to_build(tmp_path, crate):
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"{crate}: target/debug/{crate}{EXT_SUFFIX} is not built for this Python")
     assert "run `python3 scripts/run_lessons.py`" in result.stderr
+    # The same for the PyO3 twin.
+    result = run_python("-m", crate + ".run", cwd=tmp_path, env=dict(os.environ, LESSONS_BINDING="pyo3"))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"{crate}: target/debug/pyo3/{crate}{EXT_SUFFIX} is not built for this Python")
 
 
 def test_the_by_hand_build_rebuilds_nothing_after_the_scripts(build_python):
@@ -504,15 +549,24 @@ def test_bench_threads_tables_have_a_row_per_size_and_per_thread_count():
     ]
 
 
-def test_lesson_7_shows_the_threads_benchmark_from_the_same_run_as_the_benchmark_page():
+@pytest.mark.parametrize(
+    ("markers", "lesson", "figure"),
+    [
+        ((bench_threads.START, bench_threads.END), "threads", "throughput.png"),
+        ((bench.CALLS_START, bench.CALLS_END), "function", None),
+    ],
+)
+def test_lessons_show_benchmark_figures_from_the_same_run_as_the_benchmark_page(markers, lesson, figure):
     def block(path):
         text = path.read_text(encoding="utf-8")
-        return text[text.index(bench_threads.START) : text.index(bench_threads.END)]
+        return text[text.index(markers[0]) : text.index(markers[1])]
 
-    full, summary = block(ROOT / "BENCHMARK.md"), block(ROOT / "threads" / "README.md")
-    assert "(goal >= 1.7x)" in full
+    full, summary = block(ROOT / "BENCHMARK.md"), block(ROOT / lesson / "README.md")
+    assert full.split("\n")[1].startswith("Measured "), "the benchmark page's block is empty"
     assert full.split("\n")[1] == summary.split("\n")[1], "the lesson's figures come from the same run"
-    assert (ROOT / "threads" / "throughput.png").stat().st_size > 10_000
+    assert "PyO3" in summary, "the PyO3 twin is measured beside the lesson"
+    if figure:
+        assert (ROOT / lesson / figure).stat().st_size > 10_000
 
 
 def test_bench_rejects_an_unknown_section_in_one_line():

@@ -8,6 +8,7 @@ import zlib
 import pytest
 from conftest import (
     ROOT,
+    binding_independent,
     build_lesson_alone,
     describe_exit,
     extraction_note,
@@ -290,6 +291,7 @@ REGISTER = """
 """
 
 
+@binding_independent
 @once_per_run
 def test_a_panic_while_released_crashes_unless_the_helper_catches_it(tmp_path, build_python):
     source = (ROOT / "threads" / "src" / "lib.rs").read_text(encoding="utf-8")
@@ -304,6 +306,7 @@ def test_a_panic_while_released_crashes_unless_the_helper_catches_it(tmp_path, b
     assert crashed.returncode < 0, f"expected a crash, got {describe_exit(crashed.returncode)}: {crashed.stdout}"
 
 
+@binding_independent
 @once_per_run
 def test_a_closure_that_uses_py_does_not_compile(tmp_path, build_python):
     """The lesson's "Try this": the `Send` bound keeps `py` out of the closure."""

@@ -216,27 +216,24 @@ impl SetIterator {
             Walk::Finished => return Ok(None),
             Walk::Stale(message) => return Err(PyRuntimeError::new_err(*message)),
         };
-        let stale = {
+        let step = {
             let set = loan.set.bind(py).try_borrow()?;
             if set.generation == loan.generation {
-                None
+                // While `set` is borrowed, nothing can change it.
+                Ok(loan.iter.next().copied())
             } else if set.hash_set.len() != loan.len_at_start {
-                Some(SIZE_CHANGED)
+                Err(SIZE_CHANGED)
             } else {
-                Some(CONTENTS_CHANGED)
+                Err(CONTENTS_CHANGED)
             }
         };
-        match stale {
-            // The set is not borrowed here, but nothing between the check
-            // above and this line can run Python code or change it.
-            None => match loan.iter.next() {
-                Some(value) => Ok(Some(*value)),
-                None => {
-                    self.walk = Walk::Finished;
-                    Ok(None)
-                }
-            },
-            Some(message) => {
+        match step {
+            Ok(Some(value)) => Ok(Some(value)),
+            Ok(None) => {
+                self.walk = Walk::Finished;
+                Ok(None)
+            }
+            Err(message) => {
                 self.walk = Walk::Stale(message);
                 Err(PyRuntimeError::new_err(message))
             }
