@@ -214,13 +214,8 @@ def goal_lines(results, sizes):
 def plot(results, kinds, sizes, path):
     """A log-log plot of iter() cost against set size, one line per kind
     (skipped, with a note, when matplotlib is not installed)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("plot skipped: matplotlib is not installed (pip install -r bench-requirements.txt)")
+    plt = bench_threads.pyplot()
+    if plt is None:
         return
     figure, axes = plt.subplots(figsize=(6.4, 4.2))
     for name in kinds:
@@ -231,14 +226,10 @@ def plot(results, kinds, sizes, path):
     axes.set_yscale("log")
     axes.set_xlabel("elements in the set")
     axes.set_ylabel("iter() cost (ns)")
-    axes.set_title("Cost of iter(s): builtin set and lessons 4-6")
+    axes.set_title("Cost of iter(s): builtin set, lessons 4-6, PyO3 twins")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(str(path), dpi=100)
-    plt.close(figure)
-    print(f"plot written to {path}")
+    bench_threads.save_plot(plt, figure, path)
 
 
 def summary_table(results, size):

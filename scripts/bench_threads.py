@@ -191,13 +191,8 @@ def goal_lines(results):
 
 def plot(results, path):
     """Throughput against input size, and the speedup with threads."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("plot skipped: matplotlib is not installed (pip install -r bench-requirements.txt)")
+    plt = pyplot()
+    if plt is None:
         return
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     names = measured_names(results)
@@ -219,6 +214,24 @@ def plot(results, path):
     right.set_title("Scaling")
     right.grid(True, axis="y", alpha=0.3)
     right.legend()
+    save_plot(plt, figure, path)
+
+
+def pyplot():
+    """matplotlib's pyplot, drawing to files; None (with a note) when
+    matplotlib is not installed. Also used by bench.py."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot skipped: matplotlib is not installed (pip install -r bench-requirements.txt)")
+        return None
+    return plt
+
+
+def save_plot(plt, figure, path):
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(str(path), dpi=100)

@@ -80,15 +80,29 @@ def main(argv=None):
     except ScriptError as error:
         print(f"test: error: {error}", file=sys.stderr)
         return 1
+    runs = [binding for binding in wanted if binding in available]
+    sessions = {binding: dict(env, **{BINDING_VARIABLE: binding}) for binding in runs}
+    command = [str(python), "-m", "pytest", *pytest_args]
     results = {}
-    for binding in (b for b in wanted if b in available):
-        print(f"\n== tests, lessons imported from the {binding} binding", flush=True)
-        session = dict(env, **{BINDING_VARIABLE: binding})
-        if args.valgrind:
-            results[binding] = run_memcheck(python, pytest_args, session)
-        else:
-            command = [str(python), "-m", "pytest", *pytest_args]
-            results[binding] = subprocess.run(command, cwd=str(ROOT), env=session).returncode
+    if args.valgrind:
+        for binding in runs:
+            print(f"\n== tests, lessons imported from the {binding} binding", flush=True)
+            results[binding] = run_memcheck(python, pytest_args, sessions[binding])
+    else:
+        # The sessions are independent: the second runs beside the first,
+        # its output kept in a log and shown when the first is done.
+        behind = {}
+        for binding in runs[1:]:
+            log = ROOT / "target" / f"pytest-{binding}.log"
+            with open(str(log), "w") as output:
+                process = subprocess.Popen(command, cwd=str(ROOT), env=sessions[binding], stdout=output, stderr=output)
+            behind[binding] = (process, log)
+        print(f"\n== tests, lessons imported from the {runs[0]} binding", flush=True)
+        results[runs[0]] = subprocess.run(command, cwd=str(ROOT), env=sessions[runs[0]]).returncode
+        for binding, (process, log) in behind.items():
+            results[binding] = process.wait()
+            print(f"\n== tests, lessons imported from the {binding} binding (run alongside; {log.name})")
+            print(log.read_text(encoding="utf-8", errors="replace"), end="", flush=True)
     verdicts = [f"{b}: {'passed' if code == 0 else 'FAILED'}" for b, code in results.items()]
     verdicts += [f"{b}: not run (needs Python 3.9 or newer)" for b in wanted if b not in available]
     print("\n" + "; ".join(verdicts))

@@ -1,7 +1,9 @@
 """Lesson 2: a Rust function made callable with `py_fn!`."""
 
+import inspect
+
 import pytest
-from conftest import extraction_note, per_binding
+from conftest import PYO3, extraction_note, per_binding
 from target.debug.function import greet
 
 from target.debug import function
@@ -45,6 +47,17 @@ def test_greet_returns_a_new_str():
 def test_module_exposes_greet_as_builtin_function():
     assert function.greet.__name__ == "greet"
     assert type(function.greet).__name__ == "builtin_function_or_method"
+
+
+def test_greet_has_a_signature_only_in_pyo3():
+    """PyO3 gives its functions a `__text_signature__`, so `inspect` (and
+    `help()`) can show the parameters; rust-cpython's have none."""
+    assert greet.__doc__ is None
+    if PYO3:
+        assert str(inspect.signature(greet)) == "(string)"
+    else:
+        with pytest.raises(ValueError, match="^no signature found for builtin"):
+            inspect.signature(greet)
 
 
 def test_module_has_no_docstring_like_the_article():

@@ -27,6 +27,7 @@ def test_class_is_a_real_type():
     # rust-cpython takes the module's import name; PyO3 the `module = "klass"`
     # given to `#[pyclass]`.
     assert Class.__module__ == per_binding("target.debug.klass", "klass")
+    assert Class.__doc__ == per_binding(None, "")
 
 
 def test_module_holds_only_the_class():

@@ -236,7 +236,7 @@ PROGRESS = textwrap.dedent(
     from target.debug import threads
 
     sys.setswitchinterval(100)
-    data = bytes(1 << 27)
+    data = bytes(1 << 29)  # long enough calls for the counter to be scheduled
     count, stop = 0, False
 
     def counter():
@@ -291,13 +291,18 @@ REGISTER = """
 """
 
 
+def build_changed_lesson(tmp_path, build_python, old, new, check=True):
+    """Build a scratch copy of the lesson with `old` in its source made `new`."""
+    source = (ROOT / "threads" / "src" / "lib.rs").read_text(encoding="utf-8")
+    assert old in source
+    return build_lesson_alone("threads", tmp_path, build_python, source.replace(old, new), check=check)
+
+
 @binding_independent
 @once_per_run
 def test_a_panic_while_released_crashes_unless_the_helper_catches_it(tmp_path, build_python):
-    source = (ROOT / "threads" / "src" / "lib.rs").read_text(encoding="utf-8")
     opening = "py_module_initializer!(threads, |py, module| {\n"
-    assert opening in source
-    build_lesson_alone("threads", tmp_path, build_python, source.replace(opening, PANICS + opening + REGISTER))
+    build_changed_lesson(tmp_path, build_python, opening, PANICS + opening + REGISTER)
 
     caught = run_python("-c", CALL.format(function="panic_in_lesson_helper"), cwd=tmp_path)
     assert (caught.returncode, caught.stdout) == (0, "SystemError: Rust panic: checksum failed\n"), caught.stderr
@@ -310,11 +315,9 @@ def test_a_panic_while_released_crashes_unless_the_helper_catches_it(tmp_path, b
 @once_per_run
 def test_a_closure_that_uses_py_does_not_compile(tmp_path, build_python):
     """The lesson's "Try this": the `Send` bound keeps `py` out of the closure."""
-    source = (ROOT / "threads" / "src" / "lib.rs").read_text(encoding="utf-8")
     released = "allow_threads_catching_panics(py, || checksum(bytes, value))"
-    assert released in source
-    broken = source.replace(released, "allow_threads_catching_panics(py, || checksum(data.data(py), value))")
-    build = build_lesson_alone("threads", tmp_path, build_python, broken, check=False)
+    broken = "allow_threads_catching_panics(py, || checksum(data.data(py), value))"
+    build = build_changed_lesson(tmp_path, build_python, released, broken, check=False)
     assert build.returncode != 0
     assert "error[E0277]: `Rc<()>` cannot be shared between threads safely" in build.stderr
     assert "required for `&Python<'_>` to implement `Send`" in build.stderr

@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 
-/// In PyO3 the Rust parameter's name is the Python keyword: `string`.
+// In PyO3 the Rust parameter's name is the Python keyword: `string`.
 #[pyfunction]
 fn greet(string: String) -> String {
     format!("Hello, {}!", string)
