@@ -139,7 +139,7 @@ def cargo_build_in(folder, python, target_dir, *args):
     workspace) for `python`, into `target_dir`, with this workspace's
     Cargo.lock, so that it needs no crate versions the workspace lacks."""
     shutil.copy(str(ROOT / "Cargo.lock"), str(Path(folder) / "Cargo.lock"))
-    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), CARGO_TARGET_DIR=str(target_dir))
+    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), PYO3_PYTHON=str(python), CARGO_TARGET_DIR=str(target_dir))
     return subprocess.run(
         ["cargo", "build", "--quiet", *args], cwd=str(folder), env=env, capture_output=True, text=True
     )

@@ -1,15 +1,19 @@
 """Lesson 7: CRC-32 in Rust with the GIL released, against zlib.crc32."""
 
 import os
+import shutil
+import sys
 import textwrap
 import threading
 import zlib
 
 import pytest
 from conftest import (
+    EXT_SUFFIX,
     ROOT,
     binding_independent,
     build_lesson_alone,
+    cargo_build_in,
     describe_exit,
     extraction_note,
     measures_memory,
@@ -21,6 +25,7 @@ from conftest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from copy_libs import library_filename
 from target.debug import threads
 
 CHECKSUMS = [threads.crc32, threads.crc32_holding_gil]
@@ -321,3 +326,47 @@ def test_a_closure_that_uses_py_does_not_compile(tmp_path, build_python):
     assert build.returncode != 0
     assert "error[E0277]: `Rc<()>` cannot be shared between threads safely" in build.stderr
     assert "required for `&Python<'_>` to implement `Send`" in build.stderr
+
+
+TWIN_MANIFEST = """
+[package]
+name = "threads"
+version = "0.1.0"
+edition = "2021"
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+pyo3 = { version = "0.30.1", features = ["extension-module"] }
+crc32fast = "1.5"
+"""
+TWIN_PANIC = """
+#[pyfunction]
+fn panic_in_detach(py: Python<'_>) -> u32 {
+    py.detach(|| -> u32 { panic!("checksum failed") })
+}
+"""
+
+
+@binding_independent
+@once_per_run
+@pytest.mark.skipif(sys.version_info < (3, 9), reason="the PyO3 twins need Python 3.9 or newer")
+def test_a_panic_in_pyo3s_detach_comes_back_with_the_gil(tmp_path, build_python):
+    """What MIGRATING.md says: PyO3 takes the GIL back while the panic
+    unwinds, so the same panic that crashes rust-cpython is an exception."""
+    crate = tmp_path / "twin"
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text(TWIN_MANIFEST, encoding="utf-8")
+    source = (ROOT / "threads" / "pyo3" / "src" / "lib.rs").read_text(encoding="utf-8")
+    opening = "fn threads(module: &Bound<'_, PyModule>) -> PyResult<()> {\n"
+    assert opening in source
+    register = "    module.add_function(wrap_pyfunction!(panic_in_detach, module)?)?;\n"
+    source = source.replace("#[pymodule]\n" + opening, TWIN_PANIC + "\n#[pymodule]\n" + opening + register)
+    (crate / "src" / "lib.rs").write_text(source, encoding="utf-8")
+    target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
+    build = cargo_build_in(crate, build_python, target)
+    assert build.returncode == 0, build.stderr
+    shutil.copy(str(target / "debug" / library_filename("threads")), str(tmp_path / ("threads" + EXT_SUFFIX)))
+    result = run_python("-c", CALL.format(function="panic_in_detach"), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "PanicException: checksum failed\n"), result.stderr
