@@ -234,7 +234,7 @@ def plot(results, kinds, sizes, path):
 
 def summary_table(results, size):
     """The lesson's one table: each cost at `size` elements, the builtin's in
-    its own unit and the three Rust iterators as ratios to it."""
+    its own unit and the Rust iterators (the PyO3 twin's too) as ratios to it."""
     columns = [("set", "builtin set"), ("clone", "clone (lesson 4)"), ("borrowed", "loan (lesson 5)")]
     columns.append(("errors", "loan, rust-cpython's int (lesson 6)"))
     columns.append(("borrowed-pyo3", "loan, PyO3 twin"))

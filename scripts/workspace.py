@@ -39,6 +39,7 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def workspace_members(root=ROOT):
+    """The `members` of the workspace Cargo.toml: lessons and their twins."""
     text = (root / "Cargo.toml").read_text(encoding="utf-8")
     match = re.search(r"^members\s*=\s*\[(.*?)\]", text, re.S | re.M)
     if not match:
@@ -123,6 +124,9 @@ def require_built_module(lesson):
         binding = select_binding()
     except ScriptError as error:
         sys.exit(f"{lesson}: {error}")
+    version = tuple(sys.version_info[:2])
+    if binding not in bindings_for(version):
+        sys.exit(f"{lesson}: the PyO3 twins need Python {dotted(PYO3_OLDEST)} or newer, not {dotted(version)}")
     module = module_path(lesson, binding)
     if not module.is_file():
         sys.exit(
