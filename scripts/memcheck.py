@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ElementTree
 
-from workspace import ROOT, ScriptError
+from workspace import BINDING_VARIABLE, ROOT, ScriptError
 
 # Memcheck's names for invalid accesses and uses of uninitialised memory.
 # Leaks are left to the leak tests, which measure them directly.
@@ -71,7 +71,8 @@ def run_memcheck(python, pytest_args, env):
     valgrind = shutil.which("valgrind")
     if not valgrind:
         raise ScriptError("valgrind is not installed (Debian: apt-get install valgrind)")
-    reports = ROOT / "target" / "valgrind"
+    # One folder per binding: each run starts from an empty one.
+    reports = ROOT / "target" / "valgrind" / env.get(BINDING_VARIABLE, "cpython")
     shutil.rmtree(str(reports), ignore_errors=True)
     reports.mkdir(parents=True)
     env = dict(env, PYTHONMALLOC="malloc", LESSONS_UNDER_VALGRIND="1")
