@@ -11,6 +11,7 @@ import pytest
 from conftest import (
     EXT_SUFFIX,
     ROOT,
+    UNDER_VALGRIND,
     binding_independent,
     build_lesson_alone,
     cargo_build_in,
@@ -264,6 +265,7 @@ PROGRESS = textwrap.dedent(
 )
 
 
+@pytest.mark.skipif(UNDER_VALGRIND, reason="valgrind runs one thread at a time, whoever holds the GIL")
 def test_another_thread_runs_only_while_crc32_has_released_the_gil():
     result = run_child(PROGRESS, timeout=120)
     assert result.returncode == 0, describe_exit(result.returncode) + "\n" + result.stderr[-2000:]
