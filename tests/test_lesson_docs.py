@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import LESSONS, ROOT, binding_independent, build_lesson_alone, once_per_run, readme_blocks, run_python
 
+from run_lessons import comparable
 from workspace import cargo_target_dir, lesson_crates, twin_lessons
 
 MARKER = "----- next command -----"
@@ -37,15 +38,6 @@ def normalized_lines(text):
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def comparable(lines):
-    """`found N` lines come out in hash order: compared as a multiset. Wall
-    times (`0.032 s`) differ from run to run: compared as `<time> s`."""
-    lines = [re.sub(r"\b\d+\.\d+ s\b", "<time> s", line) for line in lines]
-    return [line for line in lines if not line.startswith("found ")], sorted(
-        line for line in lines if line.startswith("found ")
-    )
-
-
 def is_run_block(crate, block):
     return block.startswith(f"$ python3 -m {crate}.run\n")
 
@@ -59,7 +51,7 @@ def test_readme_shows_the_real_output_of_run(crate):
         shown = block.splitlines()[1:]
         result = run_python("-m", crate + ".run")
         assert result.returncode == 0, result.stderr
-        assert comparable(shown) == comparable(result.stdout.splitlines())
+        assert comparable("\n".join(shown)) == comparable(result.stdout)
 
 
 def session(block):
