@@ -6,9 +6,11 @@ Kept importable on Python 3.7, the oldest interpreter the lessons support.
 """
 
 import argparse
+import importlib.machinery
 import importlib.util
 import os
 import re
+import site
 import subprocess
 import sys
 import sysconfig
@@ -25,6 +27,9 @@ SUPPORTED = ((3, 7), (3, 12))
 BINDINGS = ("cpython", "pyo3")
 PYO3_OLDEST = (3, 9)
 BINDING_VARIABLE = "LESSONS_BINDING"
+# Set to 1 to import the lessons that ship as a wheel from site-packages
+# (see InstalledFinder): the tests of lesson 8 run lesson 5's tests so.
+INSTALLED_VARIABLE = "LESSONS_INSTALLED"
 
 
 class ScriptError(Exception):
@@ -51,6 +56,27 @@ def lesson_crates(root=ROOT):
     """The lesson crates, in the order of `members` in the workspace
     Cargo.toml (which is the order a reader takes them in)."""
     return [member for member in workspace_members(root) if "/" not in member]
+
+
+def lesson_folders(root=ROOT):
+    """Every lesson, in reading order: the lesson crates, then the lessons
+    that are not crates of their own (a folder whose README is titled
+    "Lesson N", such as lesson 8, which packages lesson 5's crate)."""
+    crates = lesson_crates(root)
+    others = [
+        folder.name
+        for folder in root.iterdir()
+        if folder.name not in crates
+        and not (folder / "Cargo.toml").exists()
+        and (folder / "README.md").is_file()
+        and (folder / "README.md").read_text(encoding="utf-8").startswith("# Lesson ")
+    ]
+    return crates + sorted(others, key=lambda name: lesson_title(name, root))
+
+
+def packaged_lessons(root=ROOT):
+    """The lesson crates that ship as a wheel: those with a pyproject.toml."""
+    return [lesson for lesson in lesson_crates(root) if (root / lesson / "pyproject.toml").is_file()]
 
 
 def twin_lessons(root=ROOT):
@@ -100,6 +126,32 @@ class TwinFinder:
         return importlib.util.spec_from_file_location(fullname, str(location))
 
 
+class InstalledFinder:
+    """Imports `target.<profile>.<lesson>` from the package that `pip
+    install` put in this environment's site-packages, for the lessons that
+    ship as a wheel: the Rust module `<lesson>.<lesson>` in it.
+
+    The file is found, not imported by name: from the workspace root,
+    `import borrowed` finds the lesson's folder before site-packages. So
+    every test and `run.py` of the lesson runs unchanged against the
+    installed module (its `__file__` says where it came from).
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        parts = fullname.split(".")
+        if len(parts) != 3 or parts[0] != "target" or parts[2] not in packaged_lessons():
+            return None
+        lesson = parts[2]
+        package = importlib.machinery.PathFinder.find_spec(lesson, site.getsitepackages())
+        module = package and importlib.machinery.PathFinder.find_spec(lesson, package.submodule_search_locations)
+        if module is None or not module.origin.endswith(sysconfig.get_config_var("EXT_SUFFIX")):
+            raise ImportError(
+                f"{fullname}: ${INSTALLED_VARIABLE} is set, but this environment ({sys.prefix}) has no "
+                f"{lesson}.{lesson} module installed: see lesson 8, shipping/README.md"
+            )
+        return importlib.util.spec_from_file_location(fullname, module.origin)
+
+
 def select_binding(binding=None):
     """Make the lessons' import names load the given binding's modules, by
     default the one named in $LESSONS_BINDING (else rust-cpython's).
@@ -113,7 +165,15 @@ def select_binding(binding=None):
         raise ScriptError(f"{BINDING_VARIABLE}={binding}: the bindings are {', '.join(BINDINGS)}")
     if binding == "pyo3" and not any(isinstance(finder, TwinFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, TwinFinder())
+    if installed() and not any(isinstance(finder, InstalledFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, InstalledFinder())
     return binding
+
+
+def installed():
+    """Are the lessons that ship as a wheel to be imported from
+    site-packages ($LESSONS_INSTALLED=1), whichever binding built them?"""
+    return os.environ.get(INSTALLED_VARIABLE) == "1"
 
 
 def require_built_module(lesson):
@@ -128,6 +188,8 @@ def require_built_module(lesson):
     if binding not in bindings_for(version):
         sys.exit(f"{lesson}: the PyO3 twins need Python {dotted(PYO3_OLDEST)} or newer, not {dotted(version)}")
     module = module_path(lesson, binding)
+    if installed() and lesson in packaged_lessons():
+        return
     if not module.is_file():
         sys.exit(
             f"{lesson}: {module.relative_to(ROOT)} is not built for this Python ({sys.executable}): "

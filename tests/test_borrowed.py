@@ -6,13 +6,25 @@ compared, the same operations run on both.
 """
 
 import operator
+import site
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
-from conftest import OUT_OF_RANGE, PYO3, extraction_note, measures_memory, per_binding, run_child
+from conftest import (
+    BINDING,
+    EXT_SUFFIX,
+    OUT_OF_RANGE,
+    PYO3,
+    extraction_note,
+    measures_memory,
+    per_binding,
+    run_child,
+)
 
 from target.debug import borrowed, errors
+from workspace import installed, module_path
 
 LOANS = [borrowed, errors]
 
@@ -35,6 +47,17 @@ def test_run_prints_what_lesson_4_prints(run_lesson):
     assert lines[:2] == ["has 0: False", "has 1: True"]
     assert sorted(lines[2:4]) == ["found 1", "found 2"]
     assert lines[4:] == ["2"]
+
+
+def test_the_module_is_the_one_this_session_imports():
+    """From target/ as built, or, when lesson 8's tests run these, from the
+    package that `pip install` put in site-packages."""
+    location = Path(borrowed.__file__)
+    if installed():
+        assert location.parent == Path(site.getsitepackages()[0]) / "borrowed"
+        assert location.name == "borrowed" + EXT_SUFFIX
+    else:
+        assert location == module_path("borrowed", BINDING)
 
 
 def test_api_is_lesson_4s_plus_length_hint():

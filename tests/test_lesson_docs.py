@@ -11,20 +11,26 @@
 (The `>>>` examples run as doctests: see `addopts` in pyproject.toml.)
 """
 
-import doctest
 import os
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import LESSONS, ROOT, binding_independent, build_lesson_alone, once_per_run, readme_blocks, run_python
+from conftest import (
+    LESSONS,
+    ROOT,
+    binding_independent,
+    build_lesson_alone,
+    once_per_run,
+    python3_on_path,
+    readme_blocks,
+    run_python,
+)
 
+from readme_sessions import differences, run_session
 from run_lessons import comparable
 from workspace import cargo_target_dir, lesson_crates, twin_lessons
 
-MARKER = "----- next command -----"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 
 
@@ -54,24 +60,6 @@ def test_readme_shows_the_real_output_of_run(crate):
         assert comparable("\n".join(shown)) == comparable(result.stdout)
 
 
-def session(block):
-    """[(command, expected output)] of a console block."""
-    steps = []
-    for line in block.splitlines():
-        if line.startswith("$ "):
-            steps.append([line[2:], []])
-        else:
-            steps[-1][1].append(line)
-    return [(command, "".join(line + "\n" for line in shown)) for command, shown in steps]
-
-
-def python3_on_path():
-    """PATH with this interpreter's `python3` first, as a reader's shell has it."""
-    folder = Path(sys.executable).parent
-    assert (folder / "python3").exists(), f"no python3 beside {sys.executable}"
-    return str(folder) + os.pathsep + os.environ["PATH"]
-
-
 SESSIONS = [
     (crate, index, block)
     for crate in lesson_crates()
@@ -88,24 +76,8 @@ def test_shell_sessions_show_their_real_output(tmp_path, crate, index, block):
     # target/; here they start in a folder whose target/ is wherever this
     # run's build went (the matrix builds each version into its own).
     (tmp_path / "target").symlink_to(cargo_target_dir(), target_is_directory=True)
-    steps = session(block)
-    script = "".join(f"echo '{MARKER}'\n{command}\n" for command, _shown in steps)
-    result = subprocess.run(
-        ["bash", "-c", script],
-        cwd=str(tmp_path),
-        env=dict(os.environ, PATH=python3_on_path()),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=120,
-    )
-    outputs = result.stdout.split(MARKER + "\n")[1:]
-    assert len(outputs) == len(steps), result.stdout
-    checker = doctest.OutputChecker()
-    for (command, shown), output in zip(steps, outputs):
-        assert checker.check_output(shown, output, doctest.ELLIPSIS), (
-            f"{crate}/README.md: `$ {command}` printed:\n{output}\nbut the README shows:\n{shown}"
-        )
+    ran = run_session(block, tmp_path, dict(os.environ, PATH=python3_on_path()), timeout=120)
+    assert not differences(ran, f"{crate}/README.md"), differences(ran, f"{crate}/README.md")[0]
 
 
 PYO3_SECTION = "## The same in PyO3\n"

@@ -1,0 +1,1 @@
+../../../python/borrowed/__init__.py

@@ -1,0 +1,1 @@
+../../../python/borrowed/borrowed.pyi
