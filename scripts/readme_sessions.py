@@ -8,8 +8,18 @@ for any text).
 """
 
 import doctest
+import os
 import re
 import subprocess
+import sys
+from pathlib import Path
+
+from workspace import BINDING_VARIABLE, INSTALLED_VARIABLE, ROOT, cargo_target_dir, venv_python
+
+TWIN_SECTION = "## The same in PyO3\n"
+# Lesson 8's commands make and use this environment, relative to where
+# they run (the workspace root, or a copy of it).
+SHIPPING_VENV = Path(".venvs") / "shipping"
 
 MARKER = "----- next command -----"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
@@ -60,3 +70,50 @@ def differences(ran, where, expected=lambda text: text):
         for command, shown, output in ran
         if not checker.check_output(expected(shown), output, doctest.ELLIPSIS)
     ]
+
+
+def lesson_sessions(lesson, binding, root=ROOT):
+    """A lesson's console blocks for one binding, in order: those under
+    "The same in PyO3" for the twin, the others for the lesson."""
+    text = (root / lesson / "README.md").read_text(encoding="utf-8")
+    own, _, twin = text.partition(TWIN_SECTION)
+    return console_blocks(twin if binding == "pyo3" else own)
+
+
+def python3_on_path():
+    """PATH with this interpreter's `python3` first, as a reader's shell has it."""
+    folder = Path(sys.executable).parent
+    if not (folder / "python3").exists():
+        raise FileNotFoundError(f"no python3 beside {sys.executable}")
+    return str(folder) + os.pathsep + os.environ["PATH"]
+
+
+def shell_environment(folder, binding):
+    """A reader's shell in `folder` (the workspace root or a copy), for
+    lesson 8's commands: this Python's `python3` first on PATH, and both
+    bindings' build scripts pinned to the environment those commands make
+    (setuptools-rust would pin them so, unless they were set for another
+    Python, as the scripts set them). Cargo's release build goes to a
+    target folder of the wheel's, per binding, kept between runs."""
+    python = venv_python(Path(folder) / SHIPPING_VENV)
+    env = dict(
+        os.environ,
+        PATH=python3_on_path(),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_NO_INPUT="1",
+        PYTHON_SYS_EXECUTABLE=str(python),
+        PYO3_PYTHON=str(python),
+        CARGO_TARGET_DIR=str(cargo_target_dir() / "wheel" / binding),
+    )
+    for name in (BINDING_VARIABLE, INSTALLED_VARIABLE, "VIRTUAL_ENV", "PYTHONPATH"):
+        env.pop(name, None)
+    return env
+
+
+def for_this_python(shown):
+    """The READMEs show Python 3.11's names; other versions print theirs."""
+    minor = sys.version_info[1]
+    names = {"cp311": f"cp3{minor}", "python3.11": f"python3.{minor}", "cpython-311": f"cpython-3{minor}"}
+    for shown_name, this_name in names.items():
+        shown = shown.replace(shown_name, this_name)
+    return shown

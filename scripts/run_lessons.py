@@ -1,19 +1,23 @@
 """Build every lesson for this Python, copy the modules, run each lesson.
 
-Usage: python3 scripts/run_lessons.py [--binding cpython|pyo3|both]
+Usage: python3 scripts/run_lessons.py [--binding cpython|pyo3|both] [LESSON ...]
 
 With `--binding pyo3`, each lesson's unchanged run.py imports the lesson's
 PyO3 twin instead (through $LESSONS_BINDING: see `select_binding` in
 workspace.py); `--binding both` runs each lesson with both and says whether
-the two printed the same.
+the two printed the same. A lesson without a crate of its own (lesson 8)
+has no run.py: its README's commands are what runs, and each command's
+output is compared with what the README shows.
 """
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 from copy_libs import copy_lessons
+from readme_sessions import SHIPPING_VENV, differences, for_this_python, lesson_sessions, run_session, shell_environment
 from workspace import (
     BINDING_VARIABLE,
     BINDINGS,
@@ -25,9 +29,16 @@ from workspace import (
     cargo_build,
     dotted,
     lesson_crates,
+    lesson_folders,
     lesson_title,
     twin_lessons,
 )
+
+# What lesson 8's commands make in the workspace root; removed before they
+# run, so that every run starts as the README's does.
+SHIPPING_OUTPUTS = (SHIPPING_VENV, SHIPPING_VENV.parent / "manylinux", "dist")
+# pip builds, installs and checks a wheel: minutes, never an hour.
+SESSION_TIMEOUT = 1200
 
 
 def run_lesson(crate, binding, capture):
@@ -51,6 +62,37 @@ def comparable(output):
     )
 
 
+def run_commands(lesson, binding):
+    """Run a lesson's README commands for one binding in the workspace
+    root, printing each with its output. Returns the commands whose output
+    is not what the README shows."""
+    ran = []
+    for block in lesson_sessions(lesson, binding):
+        ran += run_session(block, ROOT, shell_environment(ROOT, binding), timeout=SESSION_TIMEOUT)
+    for command, _shown, output in ran:
+        print(f"$ {command}\n{output}", end="", flush=True)
+    return differences(ran, f"{lesson}/README.md", for_this_python)
+
+
+def run_without_crate(lesson, bindings):
+    """Lesson 8: its README's commands, per binding. Returns what failed."""
+    if sys.version_info < PYO3_OLDEST:
+        print(f"-> {lesson}: skipped: setuptools-rust and maturin need Python {dotted(PYO3_OLDEST)} or newer")
+        return []
+    for output in SHIPPING_OUTPUTS:
+        shutil.rmtree(str(ROOT / output), ignore_errors=True)
+    failed = []
+    for binding in bindings:
+        problems = run_commands(lesson, binding)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        verdict = "every command printed what the README shows" if not problems else "output DIFFERS from the README"
+        print(f"-> {lesson} ({binding}): {verdict}")
+        if problems:
+            failed.append(f"{lesson} ({binding})")
+    return failed
+
+
 def main(argv=None):
     parser = ArgumentParser(
         description="Build the workspace for the Python running this script, copy the "
@@ -62,7 +104,19 @@ def main(argv=None):
         default="cpython",
         help="run the lessons' rust-cpython modules (default), their PyO3 twins, or both, comparing the output",
     )
+    parser.add_argument(
+        "lessons",
+        nargs="*",
+        metavar="LESSON",
+        help="the lessons to run, by folder name (default: all, in order; lesson 8, `shipping`, "
+        "builds a release wheel: about half a minute the first time)",
+    )
     args = parser.parse_args(argv)
+    unknown = [lesson for lesson in args.lessons if lesson not in lesson_folders()]
+    if unknown:
+        parser.error(f"no lesson {unknown[0]!r}; the lessons are {', '.join(lesson_folders())}")
+    lessons = [lesson for lesson in lesson_folders() if lesson in args.lessons or not args.lessons]
+    crates = [lesson for lesson in lessons if lesson in lesson_crates()]
     wanted = list(BINDINGS) if args.binding == "both" else [args.binding]
     version = tuple(sys.version_info[:2])
     if "pyo3" in wanted and "pyo3" not in bindings_for(version):
@@ -72,14 +126,15 @@ def main(argv=None):
         )
         return 2
     try:
-        cargo_build(sys.executable)
-        copy_lessons(quiet=True)
+        if crates:
+            cargo_build(sys.executable)
+            copy_lessons(quiet=True)
     except ScriptError as error:
         print(f"run_lessons: error: {error}", file=sys.stderr)
         return 1
     failed, differ = [], []
     twins = twin_lessons()
-    for crate in lesson_crates():
+    for crate in crates:
         print()
         print(lesson_title(crate))
         bindings = [b for b in wanted if b == "cpython" or crate in twins]
@@ -101,6 +156,11 @@ def main(argv=None):
         elif args.binding == "both":
             print(f"-> {crate}: no PyO3 twin")
             differ.append(crate)
+    for lesson in lessons:
+        if lesson not in crates:
+            print()
+            print(lesson_title(lesson))
+            failed += run_without_crate(lesson, wanted)
     if failed:
         print("run_lessons: error: these lessons failed: {}".format(", ".join(failed)), file=sys.stderr)
         return 1

@@ -10,7 +10,6 @@ import importlib.machinery
 import importlib.util
 import os
 import re
-import site
 import subprocess
 import sys
 import sysconfig
@@ -27,8 +26,8 @@ SUPPORTED = ((3, 7), (3, 12))
 BINDINGS = ("cpython", "pyo3")
 PYO3_OLDEST = (3, 9)
 BINDING_VARIABLE = "LESSONS_BINDING"
-# Set to 1 to import the lessons that ship as a wheel from site-packages
-# (see InstalledFinder): the tests of lesson 8 run lesson 5's tests so.
+# A site-packages folder to import the lessons that ship as a wheel from
+# (see InstalledFinder): lesson 8's tests run lesson 5's tests so.
 INSTALLED_VARIABLE = "LESSONS_INSTALLED"
 
 
@@ -127,9 +126,9 @@ class TwinFinder:
 
 
 class InstalledFinder:
-    """Imports `target.<profile>.<lesson>` from the package that `pip
-    install` put in this environment's site-packages, for the lessons that
-    ship as a wheel: the Rust module `<lesson>.<lesson>` in it.
+    """Imports `target.<profile>.<lesson>`, for the lessons that ship as a
+    wheel, from the package that `pip install` put in a site-packages
+    folder: the Rust module `<lesson>.<lesson>` in it.
 
     The file is found, not imported by name: from the workspace root,
     `import borrowed` finds the lesson's folder before site-packages. So
@@ -137,17 +136,20 @@ class InstalledFinder:
     installed module (its `__file__` says where it came from).
     """
 
+    def __init__(self, site_packages):
+        self.site_packages = site_packages
+
     def find_spec(self, fullname, path=None, target=None):
         parts = fullname.split(".")
         if len(parts) != 3 or parts[0] != "target" or parts[2] not in packaged_lessons():
             return None
         lesson = parts[2]
-        package = importlib.machinery.PathFinder.find_spec(lesson, site.getsitepackages())
+        package = importlib.machinery.PathFinder.find_spec(lesson, [self.site_packages])
         module = package and importlib.machinery.PathFinder.find_spec(lesson, package.submodule_search_locations)
         if module is None or not module.origin.endswith(sysconfig.get_config_var("EXT_SUFFIX")):
             raise ImportError(
-                f"{fullname}: ${INSTALLED_VARIABLE} is set, but this environment ({sys.prefix}) has no "
-                f"{lesson}.{lesson} module installed: see lesson 8, shipping/README.md"
+                f"{fullname}: ${INSTALLED_VARIABLE} names {self.site_packages}, where no {lesson}.{lesson} "
+                "module is installed for this Python: see lesson 8, shipping/README.md"
             )
         return importlib.util.spec_from_file_location(fullname, module.origin)
 
@@ -166,14 +168,15 @@ def select_binding(binding=None):
     if binding == "pyo3" and not any(isinstance(finder, TwinFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, TwinFinder())
     if installed() and not any(isinstance(finder, InstalledFinder) for finder in sys.meta_path):
-        sys.meta_path.insert(0, InstalledFinder())
+        sys.meta_path.insert(0, InstalledFinder(installed()))
     return binding
 
 
 def installed():
-    """Are the lessons that ship as a wheel to be imported from
-    site-packages ($LESSONS_INSTALLED=1), whichever binding built them?"""
-    return os.environ.get(INSTALLED_VARIABLE) == "1"
+    """The site-packages folder that $LESSONS_INSTALLED names, to import the
+    lessons that ship as a wheel from (whichever binding built them), or
+    None: import them from target/."""
+    return os.environ.get(INSTALLED_VARIABLE) or None
 
 
 def require_built_module(lesson):

@@ -127,13 +127,6 @@ def run_child(code, *args, timeout=None):
     return run_python("-c", prelude + code, *args, timeout=timeout)
 
 
-def python3_on_path():
-    """PATH with this interpreter's `python3` first, as a reader's shell has it."""
-    folder = Path(sys.executable).parent
-    assert (folder / "python3").exists(), f"no python3 beside {sys.executable}"
-    return str(folder) + os.pathsep + os.environ["PATH"]
-
-
 def describe_exit(returncode):
     """A child's exit, named: a crash shows up as its signal."""
     if returncode < 0:

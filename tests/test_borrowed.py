@@ -6,7 +6,6 @@ compared, the same operations run on both.
 """
 
 import operator
-import site
 import sys
 import textwrap
 from pathlib import Path
@@ -54,7 +53,7 @@ def test_the_module_is_the_one_this_session_imports():
     package that `pip install` put in site-packages."""
     location = Path(borrowed.__file__)
     if installed():
-        assert location.parent == Path(site.getsitepackages()[0]) / "borrowed"
+        assert location.parent == Path(installed()) / "borrowed"
         assert location.name == "borrowed" + EXT_SUFFIX
     else:
         assert location == module_path("borrowed", BINDING)

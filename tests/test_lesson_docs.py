@@ -22,14 +22,13 @@ from conftest import (
     binding_independent,
     build_lesson_alone,
     once_per_run,
-    python3_on_path,
     readme_blocks,
     run_python,
 )
 
-from readme_sessions import differences, run_session
+from readme_sessions import differences, python3_on_path, run_session
 from run_lessons import comparable
-from workspace import cargo_target_dir, lesson_crates, twin_lessons
+from workspace import cargo_target_dir, lesson_crates, lesson_folders, packaged_lessons, twin_lessons
 
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 
@@ -115,10 +114,58 @@ def test_every_twin_is_shown_in_its_lesson(crate):
 
 
 @binding_independent
-@pytest.mark.parametrize("crate", lesson_crates())
-def test_readme_is_titled_as_a_numbered_lesson(crate):
-    number = lesson_crates().index(crate) + 1
-    assert readme(crate).startswith(f"# Lesson {number} — ")
+@pytest.mark.parametrize("lesson", lesson_folders())
+def test_readme_is_titled_as_a_numbered_lesson(lesson):
+    number = lesson_folders().index(lesson) + 1
+    assert readme(lesson).startswith(f"# Lesson {number} — ")
+
+
+def packaging_files(lesson):
+    """The files that lesson 8 shows, for the lesson crate it packages: its
+    pyproject.toml and Python package, and the twin's pyproject.toml."""
+    package = ROOT / lesson / "python" / lesson
+    return [ROOT / lesson / "pyproject.toml", ROOT / lesson / "pyo3" / "pyproject.toml", *sorted(package.glob("*.py*"))]
+
+
+@binding_independent
+@pytest.mark.parametrize("lesson", packaged_lessons())
+def test_packaging_listings_are_excerpts_of_the_files(lesson):
+    text = readme("shipping")
+    sources = ["\n".join(normalized_lines(path.read_text(encoding="utf-8"))) for path in packaging_files(lesson)]
+    shown = [body for lang, body in FENCE.findall(text) if lang in ("toml", "python")]
+    assert len(shown) >= 5
+    for listing in shown:
+        excerpt = "\n".join(normalized_lines(listing))
+        assert any("\n" + excerpt + "\n" in "\n" + source + "\n" for source in sources), (
+            f"shipping/README.md shows a listing found in none of {lesson}'s packaging files:\n{listing}"
+        )
+
+
+@binding_independent
+@pytest.mark.parametrize("lesson", packaged_lessons())
+def test_the_twin_ships_the_lessons_python_files_through_links(lesson):
+    """maturin skips a python-source outside the twin's folder, so the
+    twin's package holds links, one to each of the lesson's files."""
+    package = ROOT / lesson / "python" / lesson
+    linked = ROOT / lesson / "pyo3" / "python" / lesson
+
+    def files(folder):
+        return sorted(path for path in folder.iterdir() if path.name != "__pycache__")
+
+    assert [path.name for path in files(linked)] == [path.name for path in files(package)]
+    for path in files(linked):
+        assert path.is_symlink(), path
+        assert path.resolve() == (package / path.name).resolve()
+
+
+@binding_independent
+@pytest.mark.parametrize("lesson", packaged_lessons())
+def test_the_wheel_has_the_crates_version(lesson):
+    """setuptools-rust reads the version from pyproject.toml, not Cargo.toml."""
+    pattern = re.compile(r'^version = "(.*)"$', re.M)
+    (crate_version,) = pattern.findall((ROOT / "Cargo.toml").read_text(encoding="utf-8"))
+    (wheel_version,) = pattern.findall((ROOT / lesson / "pyproject.toml").read_text(encoding="utf-8"))
+    assert wheel_version == crate_version
 
 
 STANDALONE_CHECKS = {

@@ -180,9 +180,10 @@ def test_scripts_have_help(script):
     assert result.stdout.startswith("usage: ")
 
 
-def test_run_lessons_runs_every_lesson_in_order(build_python):
+def test_run_lessons_runs_every_lesson_crate_in_order(build_python):
+    # Lesson 8 (no crate) builds a wheel: see test_shipping.py.
     result = subprocess.run(
-        [build_python, str(ROOT / "scripts" / "run_lessons.py")],
+        [build_python, str(ROOT / "scripts" / "run_lessons.py"), *lesson_crates()],
         cwd=str(ROOT),
         capture_output=True,
         text=True,
@@ -200,7 +201,7 @@ def test_run_lessons_runs_every_lesson_in_order(build_python):
 @pytest.mark.skipif(sys.version_info < (3, 9), reason="the PyO3 twins need Python 3.9 or newer")
 def test_run_lessons_with_both_bindings_finds_every_output_the_same(build_python):
     result = subprocess.run(
-        [build_python, str(ROOT / "scripts" / "run_lessons.py"), "--binding", "both"],
+        [build_python, str(ROOT / "scripts" / "run_lessons.py"), "--binding", "both", *lesson_crates()],
         cwd=str(ROOT),
         capture_output=True,
         text=True,
@@ -209,6 +210,13 @@ def test_run_lessons_with_both_bindings_finds_every_output_the_same(build_python
     verdicts = [line for line in result.stdout.splitlines() if line.startswith("-> ")]
     assert verdicts == [f"-> {crate}: the two bindings printed the same" for crate in lesson_crates()]
     assert result.stdout.count("$ LESSONS_BINDING=pyo3 python3 -m ") == len(lesson_crates())
+
+
+def test_run_lessons_refuses_an_unknown_lesson_in_one_line():
+    result = run_python(str(ROOT / "scripts" / "run_lessons.py"), "docstring", "shiping")
+    assert result.returncode == 2
+    assert result.stderr.startswith("run_lessons.py: error: no lesson 'shiping'; the lessons are docstring, ")
+    assert result.stderr.count("\n") == 1
 
 
 def test_an_unknown_binding_is_refused_in_one_line():

@@ -20,9 +20,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BINDING, EXT_SUFFIX, PYO3, ROOT, once_per_run, per_binding, python3_on_path
+from conftest import BINDING, EXT_SUFFIX, PYO3, ROOT, once_per_run, per_binding
 
-from readme_sessions import console_blocks, differences, run_session
+from readme_sessions import SHIPPING_VENV, differences, for_this_python, lesson_sessions, run_session, shell_environment
 from workspace import (
     BINDING_VARIABLE,
     INSTALLED_VARIABLE,
@@ -55,22 +55,6 @@ TAG = "cp{}{}".format(*sys.version_info[:2])
 BUILD_TIMEOUT = 1200
 
 
-def readme_sessions(binding):
-    """Lesson 8's console blocks for one binding, in order."""
-    text = (ROOT / "shipping" / "README.md").read_text(encoding="utf-8")
-    own, _, twin = text.partition("## The same in PyO3\n")
-    return console_blocks(twin if binding == "pyo3" else own)
-
-
-def for_this_python(shown):
-    """The README shows Python 3.11's names; other versions print theirs."""
-    minor = sys.version_info[1]
-    names = {"cp311": TAG, "python3.11": f"python3.{minor}", "cpython-311": f"cpython-3{minor}"}
-    for shown_name, this_name in names.items():
-        shown = shown.replace(shown_name, this_name)
-    return shown
-
-
 def copy_sources(destination):
     """The workspace as a fresh clone has it: Cargo files, every member's
     folder and lesson 8's (nothing built, no Python caches)."""
@@ -88,27 +72,6 @@ def copy_sources(destination):
     return destination
 
 
-def shell_environment(scratch):
-    """A reader's shell in `scratch`: this Python's `python3` first on PATH.
-    Both bindings' build scripts are pinned to the environment's Python, as
-    setuptools-rust does unless they are set (and CI sets them, for
-    another Python than the matrix's). Cargo's output goes to a target
-    folder of this run's, kept between runs."""
-    python = venv_python(scratch / ".venvs" / "shipping")
-    env = dict(
-        os.environ,
-        PATH=python3_on_path(),
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PIP_NO_INPUT="1",
-        PYTHON_SYS_EXECUTABLE=str(python),
-        PYO3_PYTHON=str(python),
-        CARGO_TARGET_DIR=str(cargo_target_dir() / "wheel" / BINDING),
-    )
-    for name in (BINDING_VARIABLE, INSTALLED_VARIABLE, "VIRTUAL_ENV", "PYTHONPATH"):
-        env.pop(name, None)
-    return env
-
-
 class Shipped:
     """What lesson 8's commands left in the scratch folder."""
 
@@ -116,7 +79,7 @@ class Shipped:
         self.scratch = scratch
         self.env = env
         self.ran = ran
-        self.python = venv_python(scratch / ".venvs" / "shipping")
+        self.python = venv_python(scratch / SHIPPING_VENV)
         (self.wheel,) = (scratch / WHEEL_DIR).glob("*.whl")
 
     def site_packages(self, python=None):
@@ -143,9 +106,9 @@ def run(command, cwd=None, env=None, check=True):
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):
     scratch = copy_sources(tmp_path_factory.mktemp("shipping") / "lessons")
-    env = shell_environment(scratch)
+    env = shell_environment(scratch, BINDING)
     ran = []
-    for block in readme_sessions(BINDING):
+    for block in lesson_sessions("shipping", BINDING):
         ran += run_session(block, scratch, env, timeout=BUILD_TIMEOUT)
     return Shipped(scratch, env, ran)
 
@@ -191,9 +154,8 @@ def test_the_installed_module_imports_from_any_directory(shipped):
 def test_lesson_5s_tests_pass_against_the_installed_module(shipped):
     """Lesson 5's own tests, importing `target.debug.borrowed` from the
     environment's site-packages (see InstalledFinder in workspace.py)."""
-    run([shipped.python, "-m", "pip", "install", "--quiet", "-r", ROOT / "dev-requirements.txt"], env=shipped.env)
-    env = dict(os.environ, **{INSTALLED_VARIABLE: "1", BINDING_VARIABLE: BINDING})
-    command = [shipped.python, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests/test_borrowed.py"]
+    env = dict(os.environ, **{INSTALLED_VARIABLE: str(shipped.site_packages()), BINDING_VARIABLE: BINDING})
+    command = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests/test_borrowed.py"]
     result = run(command, cwd=ROOT, env=env, check=False)
     assert result.returncode == 0, result.stdout
     assert "::test_the_module_is_the_one_this_session_imports PASSED" in result.stdout, result.stdout
@@ -213,19 +175,23 @@ def test_stubtest_catches_a_stub_that_promises_too_much(shipped, tmp_path):
     assert f"error: {LESSON}.{LESSON}.HashSet.discard is not present at runtime" in result.stdout
 
 
-def test_the_repaired_wheel_meets_the_policy_auditwheel_showed(shipped):
-    shown = run([shipped.python.parent / "auditwheel", "show", shipped.wheel])
-    policy = re.search(r'consistent with\s+the following platform tag: "(manylinux_2_\d+_x86_64)"', shown).group(1)
-    out = shipped.scratch / "repaired"
-    env = dict(shipped.env, PATH=f"{shipped.python.parent}{os.pathsep}{shipped.env['PATH']}")
-    run([shipped.python.parent / "auditwheel", "repair", "--wheel-dir", out, shipped.wheel], env=env)
-    (repaired,) = out.glob("*.whl")
+def output_of(shipped, command_start):
+    """What the README's command starting so printed in this run."""
+    (output,) = [output for command, _shown, output in shipped.ran if command.startswith(command_start)]
+    return output
+
+
+def test_auditwheel_names_a_manylinux_policy_and_repair_applies_it(shipped):
+    """The README's commands ran `auditwheel show` and (for the lesson's
+    wheel) `repair`, installed the repaired wheel in a new environment and
+    ran run.py there; here, the policies they printed agree."""
+    shown = output_of(shipped, ".venvs/shipping/bin/auditwheel show")
+    policy = re.search(r'the following platform tag: "(manylinux_2_\d+_x86_64)"', shown).group(1)
+    if PYO3:
+        return
+    (repaired,) = (shipped.scratch / "dist" / "manylinux").glob("*.whl")
     assert repaired.name == shipped.wheel.name.replace("linux_x86_64", policy)
-    venv = shipped.scratch / ".venvs" / "repaired"
-    run([sys.executable, "-m", "venv", venv])
-    run([venv_python(venv), "-m", "pip", "install", "--quiet", repaired], env=shipped.env)
-    out = run([venv_python(venv), "-c", "import borrowed; s = borrowed.HashSet(); s.add(5); print(list(s))"], cwd="/")
-    assert out == "[5]\n"
+    assert (shipped.scratch / ".venvs" / "manylinux" / "bin" / "python").exists()
 
 
 def site_listing(site_packages):
@@ -316,3 +282,18 @@ def test_a_module_name_the_library_lacks_builds_but_cannot_import(shipped, tmp_p
     result = run([sys.executable, "-c", "import borrowed"], cwd="/", env=env, check=False)
     assert result.returncode == 1
     assert "ImportError: dynamic module does not define module export function (PyInit_sets)" in result.stdout
+
+
+@once_per_run
+def test_run_lessons_runs_lesson_8s_commands(shipped, tmp_path):
+    """`python3 scripts/run_lessons.py shipping`, in a fresh copy of the
+    workspace (it makes .venvs/shipping and dist/ where it runs)."""
+    scratch = copy_sources(tmp_path / "lessons")
+    shutil.copytree(str(ROOT / "scripts"), str(scratch / "scripts"), ignore=shutil.ignore_patterns("__pycache__"))
+    # The wheel's release build reuses this run's (see shell_environment).
+    env = dict(os.environ, CARGO_TARGET_DIR=str(cargo_target_dir()))
+    command = [sys.executable, scratch / "scripts" / "run_lessons.py", "--binding", BINDING, "shipping"]
+    result = run(command, cwd=scratch, env=env, check=False)
+    assert result.returncode == 0, result.stdout
+    assert f"-> shipping ({BINDING}): every command printed what the README shows\n" in result.stdout
+    assert "$ .venvs/shipping/bin/python shipping/run.py\nborrowed is lib/" in result.stdout
