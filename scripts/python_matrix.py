@@ -7,7 +7,8 @@ keeps a stale configuration. It copies the modules into `target/debug/`
 under that interpreter's extension suffix, so that every version's modules
 sit side by side, and it runs pytest from a per-version venv
 (`.venvs/py3X/`), once per binding that builds for that version, the two
-runs side by side (each one's output in `target/py3X/pytest-<binding>.log`).
+runs side by side (each one's output in `target/py3X/pytest-<binding>.log`),
+and beside them, from 3.9 on, lesson 8's wheel tests (`pytest-wheel.log`).
 """
 
 import os
@@ -105,6 +106,14 @@ def tag(version):
     return "py{}{}".format(*version)
 
 
+# Lesson 8's tests (marked `wheel`) build and test the lesson's wheel, with
+# setuptools-rust, which needs 3.9 or newer. They run as a third pytest run
+# beside the two bindings' (mostly pip and a single-threaded link: this
+# shares the two cores better than adding them to the rust-cpython run).
+WHEEL = "wheel"
+WHEEL_OLDEST = (3, 9)
+
+
 class Run:
     """One pytest run: one version, one binding."""
 
@@ -132,13 +141,15 @@ class Outcome:
         self.interpreter = interpreter
         self.built = None
         self.runs = {binding: Run() for binding in bindings if binding in bindings_for(version)}
+        if "cpython" in self.runs and version >= WHEEL_OLDEST:
+            self.runs[WHEEL] = Run()
         self.seconds = 0.0
         self.problem = ""
 
     def supported(self, binding="cpython"):
-        """rust-cpython supports 3.7-3.12 (3.13 is a smoke test); PyO3 0.30
-        every version it builds for."""
-        return SUPPORTED[0] <= self.version <= SUPPORTED[1] if binding == "cpython" else True
+        """rust-cpython (and its wheel) supports 3.7-3.12 (3.13 is a smoke
+        test); PyO3 0.30 every version it builds for."""
+        return SUPPORTED[0] <= self.version <= SUPPORTED[1] if binding in ("cpython", WHEEL) else True
 
     def ok(self, binding=None):
         """Built, and every run (or the one named) passed."""
@@ -188,11 +199,12 @@ def junit_counts(path):
     return tests - failures - skipped, failures, skipped
 
 
-def start_suite(outcome, binding, python, pytest_args):
-    """Start pytest for one version and one binding; its output goes to a
-    log beside the report. Returns the running process."""
+def start_suite(outcome, name, python, pytest_args):
+    """Start pytest for one version and one binding (or the wheel's tests);
+    its output goes to a log beside the report. Returns the running process."""
     target_dir = ROOT / "target" / tag(outcome.version)
-    report, log = suite_files(outcome, binding)
+    report, log = suite_files(outcome, name)
+    binding, selection = ("cpython", WHEEL) if name == WHEEL else (name, f"not {WHEEL}")
     for stale in (report, log):
         if stale.exists():
             stale.unlink()
@@ -208,7 +220,8 @@ def start_suite(outcome, binding, python, pytest_args):
     env.setdefault("LESSONS_LEAK_CYCLES", str(MATRIX_LEAK_CYCLES))
     # Slow tests that are the same on every version run in the main run only.
     env["LESSONS_IN_MATRIX"] = "1"
-    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report), *pytest_args]
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(report)]
+    command += ["-m", selection, *pytest_args]
     with open(str(log), "w") as output:
         return subprocess.Popen(command, cwd=str(ROOT), env=env, stdout=output, stderr=subprocess.STDOUT)
 
@@ -239,18 +252,20 @@ def finish_suite(outcome, binding, returncode):
 
 
 def summary_table(outcomes, bindings=BINDINGS):
-    header = ["Python", "interpreter", "built", *bindings, "time", "result"]
+    header = ["Python", "interpreter", "built", *bindings, WHEEL, "time", "result"]
     rows = [header]
     for o in outcomes:
         found = o.interpreter is not None
         cells = []
-        for binding in bindings:
-            if binding not in bindings_for(o.version):
+        for name in (*bindings, WHEEL):
+            if name in BINDINGS and name not in bindings_for(o.version):
                 cells.append(f"- (needs {dotted(PYO3_OLDEST)}+)")
-            elif not found or binding not in o.runs:
+            elif name == WHEEL and o.version < WHEEL_OLDEST:
+                cells.append("absent (packager)")
+            elif not found or name not in o.runs:
                 cells.append("-")
             else:
-                cells.append(o.runs[binding].cell())
+                cells.append(o.runs[name].cell())
         rows.append(
             [
                 dotted(o.version),
@@ -294,11 +309,11 @@ def run_matrix(pytest_args=(), bindings=BINDINGS):
         except ScriptError as error:
             outcome.problem = str(error)
             continue
-        # The bindings' runs are independent: they run side by side.
+        # The runs are independent: they run side by side.
         print(f"\n== Python {dotted(outcome.version)}: pytest, {', '.join(outcome.runs)}", flush=True)
-        running = {binding: start_suite(outcome, binding, python, list(pytest_args)) for binding in outcome.runs}
-        for binding, process in running.items():
-            finish_suite(outcome, binding, process.wait())
+        running = {name: start_suite(outcome, name, python, list(pytest_args)) for name in outcome.runs}
+        for name, process in running.items():
+            finish_suite(outcome, name, process.wait())
         outcome.seconds += time.monotonic() - began
     print("\n" + summary_table(outcomes, bindings))
     print(f"total: {time.monotonic() - started:.0f} s")

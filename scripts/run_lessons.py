@@ -68,10 +68,10 @@ def run_commands(lesson, binding):
     is not what the README shows."""
     ran = []
     for block in lesson_sessions(lesson, binding):
-        ran += run_session(block, ROOT, shell_environment(ROOT, binding), timeout=SESSION_TIMEOUT)
+        ran += run_session(for_this_python(block), ROOT, shell_environment(ROOT, binding), timeout=SESSION_TIMEOUT)
     for command, _shown, output in ran:
         print(f"$ {command}\n{output}", end="", flush=True)
-    return differences(ran, f"{lesson}/README.md", for_this_python)
+    return differences(ran, f"{lesson}/README.md")
 
 
 def run_without_crate(lesson, bindings):

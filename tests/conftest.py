@@ -46,9 +46,8 @@ needs_address_space_limit = pytest.mark.skipif(
 # Slow tests whose subject does not change with the Python version (builds
 # of crates of their own, running out of memory) run once per
 # `scripts/test.py`, not again for every version of `--all-pythons`.
-once_per_run = pytest.mark.skipif(
-    os.environ.get("LESSONS_IN_MATRIX") == "1", reason="slow, and the same on every version: runs in the main run"
-)
+IN_MATRIX = os.environ.get("LESSONS_IN_MATRIX") == "1"
+once_per_run = pytest.mark.skipif(IN_MATRIX, reason="slow, and the same on every version: runs in the main run")
 
 
 def per_binding(cpython, pyo3):

@@ -10,7 +10,13 @@ import pytest
 from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, binding_independent
 
 import python_matrix
-from python_matrix import Outcome, candidates, find_interpreters, junit_counts, summary_table
+from python_matrix import (
+    Outcome,
+    candidates,
+    find_interpreters,
+    junit_counts,
+    summary_table,
+)
 from workspace import support_warning
 
 # The scripts and the version matrix are the same whichever binding is imported.
@@ -94,8 +100,8 @@ def test_junit_counts_reads_passed_failed_and_skipped(tmp_path):
     assert junit_counts(report) == (5, 2, 3)
 
 
-def ran(outcome, binding, passed, failed=0, skipped=0):
-    run = outcome.runs[binding]
+def ran(outcome, name, passed, failed=0, skipped=0):
+    run = outcome.runs[name]
     run.tests_ran, run.passed, run.failed, run.skipped = True, passed, failed, skipped
 
 
@@ -108,10 +114,12 @@ def test_summary_table_has_a_column_per_binding_and_judges_each_by_its_support()
     failed.built = True
     ran(failed, "cpython", 240)
     ran(failed, "pyo3", 200, failed=3)
+    ran(failed, "wheel", 9)
     smoke = Outcome((3, 13), Path("/py/3.13"))  # rust-cpython: smoke; PyO3: supported
     smoke.built = True
     ran(smoke, "cpython", 238, failed=2)
     ran(smoke, "pyo3", 240)
+    ran(smoke, "wheel", 9)
     broken = Outcome((3, 12), Path("/py/3.12"))
     broken.built, broken.problem = False, "build failed"
     table = summary_table([absent, old, failed, smoke, broken])
@@ -122,6 +130,7 @@ def test_summary_table_has_a_column_per_binding_and_judges_each_by_its_support()
         "built",
         "cpython",
         "pyo3",
+        "wheel",
         "time",
         "result",
     ]
@@ -130,9 +139,13 @@ def test_summary_table_has_a_column_per_binding_and_judges_each_by_its_support()
     assert "| 240 passed, 0 failed, 2 skipped " in lines[3]
     assert "| - (needs 3.9+) " in lines[3]
     assert "| 31 s " in lines[3]
+    assert "| absent (packager) " in lines[3]
+    assert "| 9 passed, 0 failed, 0 skipped " in lines[4]
+    assert "wheel" not in old.runs
+    assert list(failed.runs) == ["cpython", "pyo3", "wheel"]
     assert lines[3].split("|")[-2].strip() == "passed"
     assert lines[4].split("|")[-2].strip() == "FAILED"
-    assert lines[5].split("|")[-2].strip() == "passed; unsupported (smoke): cpython failed"
+    assert lines[5].split("|")[-2].strip() == "passed; unsupported (smoke): cpython failed, wheel passed"
     assert "FAILED (build failed)" in lines[6]
     assert [o.failed() for o in (absent, old, failed, smoke, broken)] == [False, False, True, False, True]
 

@@ -109,12 +109,12 @@ def shipped(tmp_path_factory):
     env = shell_environment(scratch, BINDING)
     ran = []
     for block in lesson_sessions("shipping", BINDING):
-        ran += run_session(block, scratch, env, timeout=BUILD_TIMEOUT)
+        ran += run_session(for_this_python(block), scratch, env, timeout=BUILD_TIMEOUT)
     return Shipped(scratch, env, ran)
 
 
 def test_readme_commands_print_what_the_readme_shows(shipped):
-    problems = differences(shipped.ran, "shipping/README.md", for_this_python)
+    problems = differences(shipped.ran, "shipping/README.md")
     assert not problems, problems[0]
 
 
@@ -263,6 +263,12 @@ def test_a_module_name_the_library_lacks_builds_but_cannot_import(shipped, tmp_p
     """The README's pitfall: the packager does not refuse a `target` (or
     maturin `module-name`) whose last part the library does not define."""
     scratch = copy_sources(tmp_path / "lessons")
+    # First the wheel as it should be, as a reader has built it before the rename.
+    run(
+        [shipped.python, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", tmp_path / "before", f"./{PROJECT}"],
+        cwd=scratch,
+        env=shipped.env,
+    )
     pyproject = scratch / PROJECT / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     named = re.compile(r'^(target|module-name) = "borrowed\.borrowed"$', re.M)
@@ -277,7 +283,12 @@ def test_a_module_name_the_library_lacks_builds_but_cannot_import(shipped, tmp_p
     assert (warning in build) == PYO3
     (wheel,) = out.glob("*.whl")
     with zipfile.ZipFile(str(wheel)) as archive:
+        modules = {name for name in archive.namelist() if name.endswith(EXT_SUFFIX)}
         archive.extractall(str(tmp_path / "unpacked"))
+    # The pitfall "setuptools builds in the source tree": its build/ folder
+    # still holds the module from before the rename, and the wheel gets it.
+    stale = {f"{LESSON}/{LESSON}{EXT_SUFFIX}"}
+    assert modules == {f"{LESSON}/sets{EXT_SUFFIX}"} | (set() if PYO3 else stale)
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "unpacked"))
     result = run([sys.executable, "-c", "import borrowed"], cwd="/", env=env, check=False)
     assert result.returncode == 1
