@@ -17,7 +17,7 @@ import copy_libs
 import memcheck
 from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
-from workspace import ScriptError, bindings_for, cargo_target_dir, lesson_crates, lesson_title, twin_lessons
+from workspace import BINDINGS, ScriptError, bindings_for, cargo_target_dir, lesson_crates, lesson_title, twin_lessons
 
 # The scripts and the version matrix are the same whichever binding is imported.
 pytestmark = binding_independent
@@ -210,6 +210,50 @@ def test_run_lessons_with_both_bindings_finds_every_output_the_same(build_python
     verdicts = [line for line in result.stdout.splitlines() if line.startswith("-> ")]
     assert verdicts == [f"-> {crate}: the two bindings printed the same" for crate in lesson_crates()]
     assert result.stdout.count("$ LESSONS_BINDING=pyo3 python3 -m ") == len(lesson_crates())
+
+
+FAKE_LESSON_8 = """# Lesson 8 — Commands instead of a run.py
+
+```console
+$ mkdir -p dist && ls dist
+$ echo built > dist/wheel && cat dist/wheel
+built
+```
+
+## The same in PyO3
+
+```console
+$ echo twin
+{twin}
+```
+"""
+
+
+@pytest.mark.skipif(sys.version_info < (3, 9), reason="lesson 8's packagers need Python 3.9 or newer")
+@pytest.mark.parametrize("twin_prints", ["twin", "something else"])
+def test_run_lessons_runs_a_lesson_without_a_crate_by_its_readme(tmp_path, twin_prints):
+    """Lesson 8 (`shipping`) has no run.py: run_lessons.py runs its README's
+    commands in the workspace root, once per binding, starting from a root
+    without what they made before, and compares their output with the
+    README. Here with a README of quick commands (test_shipping.py runs
+    the real ones)."""
+    shutil.copytree(str(ROOT / "scripts"), str(tmp_path / "scripts"), ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "Cargo.toml").write_text("[workspace]\nmembers = []\n", encoding="utf-8")
+    (tmp_path / "shipping").mkdir()
+    (tmp_path / "shipping" / "README.md").write_text(FAKE_LESSON_8.format(twin=twin_prints), encoding="utf-8")
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "left-from-before").write_text("", encoding="utf-8")
+    result = run_python(str(tmp_path / "scripts" / "run_lessons.py"), "--binding", "both", "shipping", cwd=tmp_path)
+    verdicts = [line for line in result.stdout.splitlines() if line.startswith("-> ")]
+    if twin_prints == "twin":
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("\nLesson 8 — Commands instead of a run.py\n$ mkdir -p dist && ls dist\n$ echo")
+        assert verdicts == [f"-> shipping ({b}): every command printed what the README shows" for b in BINDINGS]
+    else:
+        assert result.returncode == 1
+        assert verdicts[1] == "-> shipping (pyo3): output DIFFERS from the README"
+        assert "shipping/README.md: `$ echo twin` printed:\ntwin\n" in result.stderr
+        assert result.stderr.endswith("run_lessons: error: these lessons failed: shipping (pyo3)\n")
 
 
 def test_run_lessons_refuses_an_unknown_lesson_in_one_line():

@@ -26,7 +26,6 @@ from readme_sessions import SHIPPING_VENV, differences, for_this_python, lesson_
 from workspace import (
     BINDING_VARIABLE,
     INSTALLED_VARIABLE,
-    cargo_target_dir,
     packaged_lessons,
     venv_python,
     workspace_members,
@@ -293,18 +292,3 @@ def test_a_module_name_the_library_lacks_builds_but_cannot_import(shipped, tmp_p
     result = run([sys.executable, "-c", "import borrowed"], cwd="/", env=env, check=False)
     assert result.returncode == 1
     assert "ImportError: dynamic module does not define module export function (PyInit_sets)" in result.stdout
-
-
-@once_per_run
-def test_run_lessons_runs_lesson_8s_commands(shipped, tmp_path):
-    """`python3 scripts/run_lessons.py shipping`, in a fresh copy of the
-    workspace (it makes .venvs/shipping and dist/ where it runs)."""
-    scratch = copy_sources(tmp_path / "lessons")
-    shutil.copytree(str(ROOT / "scripts"), str(scratch / "scripts"), ignore=shutil.ignore_patterns("__pycache__"))
-    # The wheel's release build reuses this run's (see shell_environment).
-    env = dict(os.environ, CARGO_TARGET_DIR=str(cargo_target_dir()))
-    command = [sys.executable, scratch / "scripts" / "run_lessons.py", "--binding", BINDING, "shipping"]
-    result = run(command, cwd=scratch, env=env, check=False)
-    assert result.returncode == 0, result.stdout
-    assert f"-> shipping ({BINDING}): every command printed what the README shows\n" in result.stdout
-    assert "$ .venvs/shipping/bin/python shipping/run.py\nborrowed is lib/" in result.stdout
