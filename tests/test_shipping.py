@@ -55,12 +55,13 @@ BUILD_TIMEOUT = 1200
 
 
 def copy_sources(destination):
-    """The workspace as a fresh clone has it: Cargo files, every member's
-    folder and lesson 8's (nothing built, no Python caches)."""
+    """The workspace as a fresh clone has it, as far as lesson 8 needs:
+    Cargo files, every member's folder, lesson 8's and the scripts the
+    lessons' folders import (nothing built, no Python caches)."""
     destination.mkdir(parents=True, exist_ok=True)
     for name in ("Cargo.toml", "Cargo.lock"):
         shutil.copy(str(ROOT / name), str(destination / name))
-    folders = {member.split("/")[0] for member in workspace_members()} | {"shipping"}
+    folders = {member.split("/")[0] for member in workspace_members()} | {"shipping", "scripts"}
     for folder in sorted(folders):
         shutil.copytree(
             str(ROOT / folder),
