@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import BINDING, EXT_SUFFIX, PYO3, ROOT, once_per_run, per_binding
 
+from python_matrix import find_interpreters, pyenv_root
 from readme_sessions import SHIPPING_VENV, differences, for_this_python, lesson_sessions, run_session, shell_environment
 from workspace import (
     BINDING_VARIABLE,
@@ -293,3 +294,25 @@ def test_a_module_name_the_library_lacks_builds_but_cannot_import(shipped, tmp_p
     result = run([sys.executable, "-c", "import borrowed"], cwd="/", env=env, check=False)
     assert result.returncode == 1
     assert "ImportError: dynamic module does not define module export function (PyInit_sets)" in result.stdout
+
+
+@once_per_run
+@pytest.mark.skipif(BINDING != "cpython" or sys.version_info[:2] != (3, 11), reason="the README's example is 3.11's")
+def test_a_module_labelled_abi3_breaks_in_other_versions(shipped, tmp_path):
+    """The README's warning against `py_limited_api`: the module built for
+    3.11, named as setuptools names an abi3 one, in 3.12 and in 3.10."""
+    others = find_interpreters([(3, 10), (3, 12)], pyenv=pyenv_root())
+    if len(others) < 2:
+        pytest.skip("needs Python 3.10 and 3.12 on this machine")
+    package = tmp_path / LESSON
+    package.mkdir()
+    with zipfile.ZipFile(str(shipped.wheel)) as wheel:
+        (package / f"{LESSON}.abi3.so").write_bytes(wheel.read(f"{LESSON}/{LESSON}{EXT_SUFFIX}"))
+        (package / "__init__.py").write_bytes(wheel.read(f"{LESSON}/__init__.py"))
+    code = "import borrowed; s = borrowed.HashSet(); s.add(7); print(list(s))"
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    newer = run([others[(3, 12)], "-c", code], cwd="/", env=env, check=False)
+    assert newer.returncode == 1
+    assert "undefined symbol: _PyUnicode_Ready" in newer.stdout
+    older = run([others[(3, 10)], "-c", code], cwd="/", env=env)
+    assert older == "[7]\n"
