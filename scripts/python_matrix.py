@@ -6,9 +6,9 @@ so that switching versions never rebuilds the others and python3-sys never
 keeps a stale configuration. It copies the modules into `target/debug/`
 under that interpreter's extension suffix, so that every version's modules
 sit side by side, and it runs pytest from a per-version venv
-(`.venvs/py3X/`), once per binding that builds for that version, the two
-runs side by side (each one's output in `target/py3X/pytest-<binding>.log`),
-and beside them, from 3.9 on, lesson 8's wheel tests (`pytest-wheel.log`).
+(`.venvs/py3X/`), once per binding that builds for that version, and from
+3.9 on once more for lesson 8's wheel tests: three runs at a time, across
+versions (each one's output in `target/py3X/pytest-<run>.log`).
 """
 
 import os
@@ -107,11 +107,14 @@ def tag(version):
 
 
 # Lesson 8's tests (marked `wheel`) build and test the lesson's wheel, with
-# setuptools-rust, which needs 3.9 or newer. They run as a third pytest run
-# beside the two bindings' (mostly pip and a single-threaded link: this
-# shares the two cores better than adding them to the rust-cpython run).
+# setuptools-rust, which needs 3.9 or newer. They are a pytest run of their
+# own beside the two bindings' (mostly pip, and a single-threaded link).
 WHEEL = "wheel"
 WHEEL_OLDEST = (3, 9)
+# How many pytest runs go on at once, across versions: every version's
+# build is done first, so the runs are independent, and three keep two
+# cores busy while one run waits on a child process.
+SIDE_BY_SIDE = 3
 
 
 class Run:
@@ -144,6 +147,7 @@ class Outcome:
         if "cpython" in self.runs and version >= WHEEL_OLDEST:
             self.runs[WHEEL] = Run()
         self.seconds = 0.0
+        self.run_seconds = 0.0
         self.problem = ""
 
     def supported(self, binding="cpython"):
@@ -272,11 +276,29 @@ def summary_table(outcomes, bindings=BINDINGS):
                 str(o.interpreter) if found else "-",
                 ("yes" if o.built else "no") if found else "-",
                 *cells,
-                f"{o.seconds:.0f} s" if found else "-",
+                f"{o.seconds + o.run_seconds:.0f} s" if found else "-",
                 o.status() + (f" ({o.problem})" if o.problem else ""),
             ]
         )
     return markdown_table(rows)
+
+
+def run_side_by_side(queue, pytest_args, slots=SIDE_BY_SIDE, poll=0.5):
+    """Run the queued pytest runs, `slots` at a time, in order; each
+    version's time grows by its slowest run."""
+    queue = list(queue)
+    running = {}
+    while queue or running:
+        while queue and len(running) < slots:
+            outcome, name, python = queue.pop(0)
+            print(f"\n== Python {dotted(outcome.version)}: pytest, {name} (started)", flush=True)
+            running[(outcome, name)] = (start_suite(outcome, name, python, pytest_args), time.monotonic())
+        time.sleep(poll)
+        for (outcome, name), (process, began) in list(running.items()):
+            if process.poll() is not None:
+                del running[(outcome, name)]
+                finish_suite(outcome, name, process.returncode)
+                outcome.run_seconds = max(outcome.run_seconds, time.monotonic() - began)
 
 
 def run_matrix(pytest_args=(), bindings=BINDINGS):
@@ -300,6 +322,7 @@ def run_matrix(pytest_args=(), bindings=BINDINGS):
             outcome.built = False
             outcome.problem = str(error)
         outcome.seconds += time.monotonic() - began
+    queue = []
     for outcome in present:
         if not outcome.built:
             continue
@@ -309,12 +332,10 @@ def run_matrix(pytest_args=(), bindings=BINDINGS):
         except ScriptError as error:
             outcome.problem = str(error)
             continue
-        # The runs are independent: they run side by side.
-        print(f"\n== Python {dotted(outcome.version)}: pytest, {', '.join(outcome.runs)}", flush=True)
-        running = {name: start_suite(outcome, name, python, list(pytest_args)) for name in outcome.runs}
-        for name, process in running.items():
-            finish_suite(outcome, name, process.wait())
         outcome.seconds += time.monotonic() - began
+        # The wheel's run is the longest: it starts first.
+        queue += [(outcome, name, python) for name in sorted(outcome.runs, key=lambda name: name != WHEEL)]
+    run_side_by_side(queue, list(pytest_args))
     print("\n" + summary_table(outcomes, bindings))
     print(f"total: {time.monotonic() - started:.0f} s")
     failed = [dotted(o.version) for o in present if o.failed()]

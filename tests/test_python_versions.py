@@ -150,6 +150,26 @@ def test_summary_table_has_a_column_per_binding_and_judges_each_by_its_support()
     assert [o.failed() for o in (absent, old, failed, smoke, broken)] == [False, False, True, False, True]
 
 
+def test_runs_go_side_by_side_but_never_more_than_the_slots(monkeypatch):
+    """run_side_by_side starts the queued runs in order, `slots` at a time,
+    and counts each version's slowest run in its time."""
+    started, finished = [], []
+
+    def start(outcome, name, python, pytest_args):
+        started.append((outcome.version, name, len(started) - len(finished)))
+        return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+
+    monkeypatch.setattr(python_matrix, "start_suite", start)
+    monkeypatch.setattr(python_matrix, "finish_suite", lambda o, name, code: finished.append((o.version, name, code)))
+    outcomes = [Outcome((3, minor), Path(f"/py/3.{minor}")) for minor in (9, 10)]
+    queue = [(o, name, None) for o in outcomes for name in o.runs]
+    python_matrix.run_side_by_side(queue, [], slots=2, poll=0.05)
+    assert [(version, name) for version, name, _ in started] == [(o.version, name) for o, name, _ in queue]
+    assert max(running for _, _, running in started) == 1  # runs already going when one starts
+    assert sorted(finished) == sorted((o.version, name, 0) for o, name, _ in queue)
+    assert all(0.3 <= o.run_seconds < 5 for o in outcomes)
+
+
 # The point of EXT_SUFFIX naming, on real builds. `scripts/test.py
 # --all-pythons` builds every version's modules into target/debug/ before it
 # runs this suite with each of them.
