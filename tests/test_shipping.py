@@ -144,6 +144,9 @@ def test_the_wheel_holds_the_package_its_stub_and_the_marker(shipped):
         }
         for name in ("__init__.py", f"{LESSON}.pyi", "py.typed"):
             assert wheel.read(f"{LESSON}/{name}") == (package / name).read_bytes()
+        # maturin adds a software bill of materials; setuptools-rust does not.
+        boms = [name for name in wheel.namelist() if ".dist-info/sboms/" in name]
+        assert bool(boms) == PYO3
 
 
 def test_the_installed_module_imports_from_any_directory(shipped):
