@@ -23,6 +23,9 @@ SHIPPING_VENV = Path(".venvs") / "shipping"
 
 MARKER = "----- next command -----"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
+# Written on the line before a console block whose commands show the same
+# on every Python version: the version matrix leaves it to the main run.
+ONCE_PER_RUN = "<!-- once per run: the same on every Python version -->"
 
 
 def console_blocks(text):
@@ -71,12 +74,16 @@ def differences(ran, where):
     ]
 
 
-def lesson_sessions(lesson, binding, root=ROOT):
+def lesson_sessions(lesson, binding, root=ROOT, every_block=True):
     """A lesson's console blocks for one binding, in order: those under
-    "The same in PyO3" for the twin, the others for the lesson."""
+    "The same in PyO3" for the twin, the others for the lesson. Without
+    `every_block`, those marked ONCE_PER_RUN are left out."""
     text = (root / lesson / "README.md").read_text(encoding="utf-8")
     own, _, twin = text.partition(TWIN_SECTION)
-    return console_blocks(twin if binding == "pyo3" else own)
+    part = twin if binding == "pyo3" else own
+    if not every_block:
+        part = re.sub(re.escape(ONCE_PER_RUN) + r"\n```console\n.*?^```$", "", part, flags=re.S | re.M)
+    return console_blocks(part)
 
 
 def python3_on_path():

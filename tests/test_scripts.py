@@ -17,6 +17,7 @@ import copy_libs
 import memcheck
 from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
+from readme_sessions import ONCE_PER_RUN, lesson_sessions
 from workspace import BINDINGS, ScriptError, bindings_for, cargo_target_dir, lesson_crates, lesson_title, twin_lessons
 
 # The scripts and the version matrix are the same whichever binding is imported.
@@ -254,6 +255,15 @@ def test_run_lessons_runs_a_lesson_without_a_crate_by_its_readme(tmp_path, twin_
         assert verdicts[1] == "-> shipping (pyo3): output DIFFERS from the README"
         assert "shipping/README.md: `$ echo twin` printed:\ntwin\n" in result.stderr
         assert result.stderr.endswith("run_lessons: error: these lessons failed: shipping (pyo3)\n")
+
+
+def test_the_matrix_leaves_out_the_blocks_marked_once_per_run(tmp_path):
+    (tmp_path / "lesson").mkdir()
+    text = f"```console\n$ echo a\n```\n\n{ONCE_PER_RUN}\n```console\n$ echo b\n```\n\n```console\n$ echo c\n```\n"
+    (tmp_path / "lesson" / "README.md").write_text(text, encoding="utf-8")
+    every = lesson_sessions("lesson", "cpython", root=tmp_path)
+    assert every == ["$ echo a\n", "$ echo b\n", "$ echo c\n"]
+    assert lesson_sessions("lesson", "cpython", root=tmp_path, every_block=False) == ["$ echo a\n", "$ echo c\n"]
 
 
 def test_run_lessons_refuses_an_unknown_lesson_in_one_line():
