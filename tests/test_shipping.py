@@ -258,7 +258,7 @@ def test_a_compile_error_reaches_pips_output(shipped, tmp_path):
     result = run(command, cwd=scratch, env=shipped.env, check=False)
     assert result.returncode != 0
     assert "error[E0308]: mismatched types" in result.stdout
-    assert f"{PROJECT}/src/lib.rs" in result.stdout or "src/lib.rs" in result.stdout
+    assert "src/lib.rs" in result.stdout
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").glob("*.whl")) == []
 
 
