@@ -9,7 +9,7 @@ and each PyO3 twin's (`libdocstring_pyo3.so`) to
 `target/<profile>/pyo3/<name><EXT_SUFFIX>`: the same module name, in a
 folder of its own.
 
-Usage: python3 scripts/copy_libs.py [--release]
+Usage: python3 scripts/copy_libs.py [--release] [LESSON ...]
 """
 
 import os
@@ -19,6 +19,8 @@ import sys
 import sysconfig
 import tempfile
 
+from lessons import lesson_crates, twin_lessons
+
 from workspace import (
     ROOT,
     ArgumentParser,
@@ -26,9 +28,7 @@ from workspace import (
     bindings_for,
     cargo_target_dir,
     dotted,
-    lesson_crates,
     profile_name,
-    twin_lessons,
 )
 
 # The build script whose output says which Python a binding was built for:
@@ -158,9 +158,10 @@ def display(path):
         return str(path)
 
 
-def copy_lessons(release=False, dest_root=None, quiet=False):
-    """Copy every lesson's library, and every PyO3 twin's where PyO3 builds
-    for the running interpreter. Each binding's copy is all or nothing."""
+def copy_lessons(release=False, dest_root=None, quiet=False, lessons=None):
+    """Copy the libraries of the lessons named (by default every lesson
+    crate), and their PyO3 twins' where PyO3 builds for the running
+    interpreter. Each binding's copy is all or nothing."""
     profile = profile_name(release)
     source_dir = cargo_target_dir() / profile
     # The modules always land in the workspace's own target/, because that
@@ -170,9 +171,10 @@ def copy_lessons(release=False, dest_root=None, quiet=False):
         " --release" if release else ""
     )
     suffix = sysconfig.get_config_var("EXT_SUFFIX")
-    copied = copy_libs(lesson_crates(), source_dir, dest_dir, suffix, build_command=build_command)
+    crates = [crate for crate in lesson_crates() if lessons is None or crate in lessons]
+    copied = copy_libs(crates, source_dir, dest_dir, suffix, build_command=build_command)
     if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
-        twins = twin_lessons()
+        twins = [twin for twin in twin_lessons() if twin in crates]
         copied += copy_libs(
             [lesson + "_pyo3" for lesson in twins],
             source_dir,
@@ -195,9 +197,16 @@ def main(argv=None):
         "the PyO3 twins). Honours CARGO_TARGET_DIR."
     )
     parser.add_argument("--release", action="store_true", help="copy the release build instead of the debug one")
+    parser.add_argument(
+        "lessons", nargs="*", metavar="LESSON", help="copy only these lessons' modules, by folder (default: all)"
+    )
     args = parser.parse_args(argv)
     try:
-        copy_lessons(release=args.release)
+        crates = lesson_crates()
+        unknown = [lesson for lesson in args.lessons if lesson not in crates]
+        if unknown:
+            parser.error(f"no lesson crate {unknown[0]!r}; they are {', '.join(crates)}")
+        copy_lessons(release=args.release, lessons=args.lessons or None)
     except ScriptError as error:
         print(f"copy_libs: error: {error}", file=sys.stderr)
         return 1

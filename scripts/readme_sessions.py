@@ -1,4 +1,6 @@
-"""The ```console blocks of the lesson READMEs, run as shell sessions.
+"""What the tests and scripts read in the lesson READMEs: the fenced blocks,
+the PyO3 section, a lesson's output made comparable between runs, and the
+```console blocks run as shell sessions.
 
 A block is a session: each `$ ` line is a command, the lines after it are
 what the command prints. The commands of a block run in one bash, in
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from workspace import BINDING_VARIABLE, INSTALLED_VARIABLE, ROOT, cargo_target_dir, venv_python
 
+# The heading of the section on a lesson's PyO3 twin.
 TWIN_SECTION = "## The same in PyO3\n"
 # Lesson 8's commands make and use this environment, relative to where
 # they run (the workspace root, or a copy of it).
@@ -28,9 +31,28 @@ FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 ONCE_PER_RUN = "<!-- once per run: the same on every Python version -->"
 
 
+def blocks(text, language):
+    """The bodies of the ```<language> blocks of a README's text, in order."""
+    return [body for lang, body in FENCE.findall(text) if lang == language]
+
+
+def readme_blocks(lesson, language, root=ROOT):
+    """The bodies of the ```<language> blocks in a lesson's README."""
+    return blocks((root / lesson / "README.md").read_text(encoding="utf-8"), language)
+
+
 def console_blocks(text):
     """The bodies of the ```console blocks of a README's text, in order."""
-    return [body for lang, body in FENCE.findall(text) if lang == "console"]
+    return blocks(text, "console")
+
+
+def comparable(output):
+    """A lesson's output with what may differ between two runs made
+    uniform: wall times, and the order of values read from a hash set."""
+    lines = [re.sub(r"\b\d+\.\d+ s\b", "<time> s", line) for line in output.splitlines()]
+    return [line for line in lines if not line.startswith("found ")], sorted(
+        line for line in lines if line.startswith("found ")
+    )
 
 
 def session(block):

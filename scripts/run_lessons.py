@@ -1,23 +1,33 @@
-"""Build every lesson for this Python, copy the modules, run each lesson.
+"""Build the lessons for this Python, copy their modules, run each lesson.
 
-Usage: python3 scripts/run_lessons.py [--binding cpython|pyo3|both] [LESSON ...]
+Usage: python3 scripts/run_lessons.py [--binding cpython|pyo3|both] [--list] [LESSON ...]
 
-With `--binding pyo3`, each lesson's unchanged run.py imports the lesson's
-PyO3 twin instead (through $LESSONS_BINDING: see `select_binding` in
-workspace.py); `--binding both` runs each lesson with both and says whether
-the two printed the same. A lesson without a crate of its own (lesson 8)
-has no run.py: its README's commands are what runs, and each command's
-output is compared with what the README shows.
+Named lessons build alone (`cargo build -p`), with their twins; with none
+named, every lesson runs, in order. With `--binding pyo3`, each lesson's
+unchanged run.py imports the lesson's PyO3 twin instead (through
+$LESSONS_BINDING: see binding_switch.py); `--binding both` runs each lesson
+with both and says whether the two printed the same. A lesson without a
+crate of its own (`shipping`) has no run.py: its README's commands are what
+runs, and each command's output is compared with what the README shows.
 """
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 
+from lessons import lesson_crates, lesson_folders, lesson_title, listing, twin_lessons
+
 from copy_libs import copy_lessons
-from readme_sessions import SHIPPING_VENV, differences, for_this_python, lesson_sessions, run_session, shell_environment
+from readme_sessions import (
+    SHIPPING_VENV,
+    comparable,
+    differences,
+    for_this_python,
+    lesson_sessions,
+    run_session,
+    shell_environment,
+)
 from workspace import (
     BINDING_VARIABLE,
     BINDINGS,
@@ -28,13 +38,10 @@ from workspace import (
     bindings_for,
     cargo_build,
     dotted,
-    lesson_crates,
-    lesson_folders,
-    lesson_title,
-    twin_lessons,
+    step,
 )
 
-# What lesson 8's commands make in the workspace root; removed before they
+# What the shipping lesson's commands make in the workspace root; removed before they
 # run, so that every run starts as the README's does.
 SHIPPING_OUTPUTS = (SHIPPING_VENV, SHIPPING_VENV.parent / "manylinux", "dist")
 # pip builds, installs and checks a wheel: minutes, never an hour.
@@ -53,29 +60,22 @@ def run_lesson(crate, binding, capture):
     )
 
 
-def comparable(output):
-    """Output with what may differ between two runs of the same lesson made
-    uniform: wall times, and the order of values read from a hash set."""
-    lines = [re.sub(r"\b\d+\.\d+ s\b", "<time> s", line) for line in output.splitlines()]
-    return [line for line in lines if not line.startswith("found ")], sorted(
-        line for line in lines if line.startswith("found ")
-    )
-
-
 def run_commands(lesson, binding):
     """Run a lesson's README commands for one binding in the workspace
     root, printing each with its output. Returns the commands whose output
     is not what the README shows."""
     ran = []
-    for block in lesson_sessions(lesson, binding):
-        ran += run_session(for_this_python(block), ROOT, shell_environment(ROOT, binding), timeout=SESSION_TIMEOUT)
+    for index, block in enumerate(lesson_sessions(lesson, binding), start=1):
+        with step(f"{lesson} ({binding}): running the README's command block {index}"):
+            ran += run_session(for_this_python(block), ROOT, shell_environment(ROOT, binding), timeout=SESSION_TIMEOUT)
     for command, _shown, output in ran:
         print(f"$ {command}\n{output}", end="", flush=True)
     return differences(ran, f"{lesson}/README.md")
 
 
 def run_without_crate(lesson, bindings):
-    """Lesson 8: its README's commands, per binding. Returns what failed."""
+    """A lesson without a crate: its README's commands, per binding.
+    Returns what failed."""
     if sys.version_info < PYO3_OLDEST:
         print(f"-> {lesson}: skipped: setuptools-rust and maturin need Python {dotted(PYO3_OLDEST)} or newer")
         return []
@@ -104,18 +104,27 @@ def main(argv=None):
         default="cpython",
         help="run the lessons' rust-cpython modules (default), their PyO3 twins, or both, comparing the output",
     )
+    parser.add_argument("--list", action="store_true", help="list the lessons, in order, and exit")
     parser.add_argument(
         "lessons",
         nargs="*",
         metavar="LESSON",
-        help="the lessons to run, by folder name (default: all, in order; lesson 8, `shipping`, "
+        help="the lessons to build and run, by folder name (default: all, in order; `shipping` "
         "builds a release wheel: about half a minute the first time)",
     )
     args = parser.parse_args(argv)
-    unknown = [lesson for lesson in args.lessons if lesson not in lesson_folders()]
+    try:
+        folders = lesson_folders()
+    except ScriptError as error:
+        print(f"run_lessons: error: {error}", file=sys.stderr)
+        return 1
+    if args.list:
+        print(listing())
+        return 0
+    unknown = [lesson for lesson in args.lessons if lesson not in folders]
     if unknown:
-        parser.error(f"no lesson {unknown[0]!r}; the lessons are {', '.join(lesson_folders())}")
-    lessons = [lesson for lesson in lesson_folders() if lesson in args.lessons or not args.lessons]
+        parser.error(f"no lesson {unknown[0]!r}; the lessons are {', '.join(folders)}")
+    lessons = [lesson for lesson in folders if lesson in args.lessons or not args.lessons]
     crates = [lesson for lesson in lessons if lesson in lesson_crates()]
     wanted = list(BINDINGS) if args.binding == "both" else [args.binding]
     version = tuple(sys.version_info[:2])
@@ -127,8 +136,9 @@ def main(argv=None):
         return 2
     try:
         if crates:
-            cargo_build(sys.executable)
-            copy_lessons(quiet=True)
+            only = None if not args.lessons else crates
+            cargo_build(sys.executable, lessons=only)
+            copy_lessons(quiet=True, lessons=only)
     except ScriptError as error:
         print(f"run_lessons: error: {error}", file=sys.stderr)
         return 1

@@ -58,7 +58,12 @@ def main(argv=None):
         help="test the lessons' rust-cpython modules, their PyO3 twins, or both, one pytest run "
         "each (default both; the twins need Python 3.9 or newer)",
     )
-    args = parser.parse_args(own_args)
+    args, unknown = parser.parse_known_args(own_args)
+    if unknown:
+        parser.error(
+            f"unrecognized arguments: {' '.join(unknown)}; pytest's arguments go after `--`, as in "
+            f"`python3 scripts/test.py -- {' '.join(unknown)}`"
+        )
     if args.all_pythons and args.valgrind:
         parser.error("--all-pythons and --valgrind do not combine")
     wanted = list(BINDINGS) if args.binding == "both" else [args.binding]

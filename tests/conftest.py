@@ -5,12 +5,11 @@ The lesson modules must already be built and copied for this interpreter;
 
 The suite runs once per binding: $LESSONS_BINDING=pyo3 makes every
 `target.debug.<lesson>` import load the lesson's PyO3 twin (see
-`select_binding` in scripts/workspace.py), here and in every child process
+scripts/binding_switch.py), here and in every child process
 the tests start. Tests read `BINDING` where the two bindings differ.
 """
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -23,7 +22,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from workspace import lesson_crates, module_path, select_binding, twin_lessons  # noqa: E402
+from binding_switch import module_path, python_command, select_binding  # noqa: E402
+from lessons import lesson_crates, lesson_folders, twin_lessons  # noqa: E402
+
+from readme_sessions import readme_blocks  # noqa: E402
 
 BINDING = select_binding()
 PYO3 = BINDING == "pyo3"
@@ -80,8 +82,8 @@ def pytest_configure(config):
     missing = [lesson for lesson in LESSONS if not module_path(lesson, BINDING).is_file()]
     if missing:
         pytest.exit(
-            "no {} module for this Python ({} binding): run `python3 scripts/test.py`".format(
-                ", ".join(missing), BINDING
+            "no {} module for this Python ({} binding): run `{} scripts/test.py`".format(
+                ", ".join(missing), BINDING, python_command()
             ),
             returncode=2,
         )
@@ -121,7 +123,7 @@ def run_child(code, *args, timeout=None):
     the lessons from this session's binding."""
     prelude = (
         f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'scripts')!r}]\n"
-        "from workspace import select_binding; select_binding()\n"
+        "from binding_switch import select_binding; select_binding()\n"
     )
     return run_python("-c", prelude + code, *args, timeout=timeout)
 
@@ -142,12 +144,6 @@ def cargo_build_in(folder, python, target_dir, *args):
     return subprocess.run(
         ["cargo", "build", "--quiet", *args], cwd=str(folder), env=env, capture_output=True, text=True
     )
-
-
-def readme_blocks(crate, language):
-    """The bodies of the ```<language> blocks in a lesson's README."""
-    text = (ROOT / crate / "README.md").read_text(encoding="utf-8")
-    return [body for lang, body in re.findall(r"^```(\w+)\n(.*?)^```$", text, re.S | re.M) if lang == language]
 
 
 def build_lesson_alone(crate, folder, python, source=None, check=True):
@@ -175,6 +171,26 @@ def build_lesson_alone(crate, folder, python, source=None, check=True):
     module = Path(folder) / (crate + EXT_SUFFIX)
     shutil.copy(str(target / "debug" / library_filename(crate)), str(module))
     return module
+
+
+def copy_sources(destination, also=()):
+    """The workspace as a fresh clone has it, as far as the lessons need:
+    the Cargo files, every lesson's folder and scripts/, and the files or
+    folders named in `also` (nothing built, no Python caches)."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ("Cargo.toml", "Cargo.lock"):
+        shutil.copy(str(ROOT / name), str(destination / name))
+    for name in sorted({*lesson_folders(), "scripts", *also}):
+        if (ROOT / name).is_file():
+            shutil.copy(str(ROOT / name), str(destination / name))
+            continue
+        shutil.copytree(
+            str(ROOT / name),
+            str(destination / name),
+            symlinks=True,
+            ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".mypy_cache", ".pytest_cache"),
+        )
+    return destination
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from binding_switch import installed, module_path
 from conftest import (
     BINDING,
     EXT_SUFFIX,
@@ -23,7 +24,25 @@ from conftest import (
 )
 
 from target.debug import borrowed, errors
-from workspace import installed, module_path
+
+# Every entry point of the module, called with one hostile value (`value`)
+# in each position a caller can put it: test_robustness.py runs each one
+# in a child interpreter, which must survive every value.
+HOSTILE_CALLS = [
+    "borrowed.HashSet(value)",
+    "borrowed.HashSet().add(value)",
+    "borrowed.HashSet().add(value=value)",
+    "value in borrowed.HashSet()",
+    "borrowed.HashSet.add(value, 1)",
+    "borrowed.HashSet.__len__(value)",
+    "borrowed.HashSet.__contains__(value, 1)",
+    "borrowed.HashSet.__iter__(value)",
+    "borrowed.SetIterator(value)",
+    "borrowed.SetIterator.__next__(value)",
+    "borrowed.SetIterator.__length_hint__(value)",
+    # An iterator, then a hostile change to its set, then the iterator.
+    "mutate_then_iterate(filled(borrowed.HashSet()), lambda s: s.add(value))",
+]
 
 LOANS = [borrowed, errors]
 

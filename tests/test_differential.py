@@ -18,6 +18,7 @@ from conftest import OUT_OF_RANGE, PYO3, per_binding
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from lessons import imitating
 
 from target.debug import borrowed, errors, wrapper
 
@@ -333,6 +334,14 @@ class WrapperAgainstSet(DifferentialMachine):
         assert got[1] in unseen
         walk.seen.add(got[1])
         return "value"
+
+
+# The lessons whose table row says `imitates = "set"`, each with its machine.
+MACHINES = {"wrapper": WrapperAgainstSet, "borrowed": BorrowedAgainstSet, "errors": ErrorsAgainstSet}
+
+
+def test_every_lesson_that_imitates_set_is_run_against_it():
+    assert sorted(MACHINES) == sorted(imitating("set"))
 
 
 TestBorrowedAgainstSet = BorrowedAgainstSet.TestCase

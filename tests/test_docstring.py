@@ -2,6 +2,15 @@
 
 from target.debug import docstring
 
+# Every entry point of the module, called with one hostile value (`value`)
+# in each position a caller can put it: test_robustness.py runs each one
+# in a child interpreter, which must survive every value.
+HOSTILE_CALLS = [
+    "setattr(docstring, '__doc__', value)",
+    "getattr(docstring, value)",
+    "docstring.__dict__.get(value)",
+]
+
 
 def test_run_prints_the_docstring(run_lesson):
     assert run_lesson("docstring") == "This module is implemented in Rust.\n"

@@ -20,6 +20,38 @@ from target.debug.errors import HashSet, OutOfRange
 
 from target.debug import errors
 
+# Every entry point of the module, called with one hostile value (`value`)
+# in each position a caller can put it: test_robustness.py runs each one
+# in a child interpreter, which must survive every value.
+HOSTILE_CALLS = [
+    "errors.HashSet(value)",
+    "errors.HashSet([value])",
+    "errors.HashSet(iterable=value)",
+    "errors.HashSet(capacity=value)",
+    "errors.HashSet([1], value)",
+    "errors.HashSet([1]).add(value)",
+    "errors.HashSet([1]).discard(value)",
+    "errors.HashSet([1]).remove(value)",
+    "errors.HashSet([1]).update(value)",
+    "errors.HashSet([1]).update([1], [value])",
+    "errors.HashSet([1]).update(**{'x': value})",
+    "value in errors.HashSet([1])",
+    "errors.HashSet.add(value, 1)",
+    "errors.HashSet.__len__(value)",
+    "errors.HashSet.__contains__(value, 1)",
+    "errors.HashSet.__iter__(value)",
+    "errors.HashSet.__repr__(value)",
+    "errors.SetIterator(value)",
+    "errors.SetIterator.__next__(value)",
+    "errors.SetIterator.__length_hint__(value)",
+    "errors.OutOfRange(value)",
+    "errors.panic_in_rust(value)",
+    "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.add(value))",
+    "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.remove(value))",
+    "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.discard(value))",
+    "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.update([value]))",
+]
+
 U32_MAX = 2**32 - 1
 RANGE_NOTE = ": HashSet holds integers from 0 to 4294967295"
 
@@ -521,7 +553,7 @@ IN_A_SUB_INTERPRETER = textwrap.dedent(
     code = f'''
     import sys
     sys.path[:0] = {sys.path[:2]!r}
-    from workspace import select_binding
+    from binding_switch import select_binding
     select_binding()
     try:
         from target.debug import {module} as lesson

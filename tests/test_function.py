@@ -8,6 +8,18 @@ from target.debug.function import greet
 
 from target.debug import function
 
+# Every entry point of the module, called with one hostile value (`value`)
+# in each position a caller can put it: test_robustness.py runs each one
+# in a child interpreter, which must survive every value.
+HOSTILE_CALLS = [
+    "function.greet(value)",
+    "function.greet(name=value)",
+    "function.greet(value, value)",
+    "function.greet(nam=value)",
+    "function.greet(**{str(type(value)): value})",
+    "function.greet(*[value] * 3)",
+]
+
 
 def test_run_prints_the_greeting(run_lesson):
     assert run_lesson("function") == "Hello, Smith!\n"

@@ -6,6 +6,19 @@ from target.debug.klass import Class
 
 from target.debug import klass
 
+# Every entry point of the module, called with one hostile value (`value`)
+# in each position a caller can put it: test_robustness.py runs each one
+# in a child interpreter, which must survive every value.
+HOSTILE_CALLS = [
+    "klass.Class(value)",
+    "klass.Class(name=value)",
+    "klass.Class().greet(value)",
+    "klass.Class().greet(name=value, extra=value)",
+    "klass.Class.greet(value, 'Smith')",
+    "klass.Class.__new__(value)",
+    "setattr(klass.Class(), 'name', value)",
+]
+
 
 def test_run_prints_the_greeting(run_lesson):
     assert run_lesson("klass") == "Hello, Smith!\n"

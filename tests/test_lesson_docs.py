@@ -11,9 +11,12 @@
 (The `>>>` examples run as doctests: see `addopts` in pyproject.toml.)
 """
 
+import json
 import os
 import re
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import (
@@ -25,12 +28,10 @@ from conftest import (
     readme_blocks,
     run_python,
 )
+from lessons import lesson_crates, lesson_folders, number, packaged_lessons, twin_lessons
 
-from readme_sessions import differences, python3_on_path, run_session
-from run_lessons import comparable
-from workspace import cargo_target_dir, lesson_crates, lesson_folders, packaged_lessons, twin_lessons
-
-FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
+from readme_sessions import FENCE, TWIN_SECTION, comparable, differences, python3_on_path, run_session
+from workspace import cargo_target_dir
 
 
 def readme(crate):
@@ -79,14 +80,11 @@ def test_shell_sessions_show_their_real_output(tmp_path, crate, index, block):
     assert not differences(ran, f"{crate}/README.md"), differences(ran, f"{crate}/README.md")[0]
 
 
-PYO3_SECTION = "## The same in PyO3\n"
-
-
 def listings(crate):
     """(source file, listing) for each ```rust block of a lesson's README:
     those under "The same in PyO3" come from the twin's source."""
     text = readme(crate)
-    own, _, twin = text.partition(PYO3_SECTION)
+    own, _, twin = text.partition(TWIN_SECTION)
     twin = twin.split("\n## ", 1)[0]
     for part, source in ((own, ROOT / crate / "src" / "lib.rs"), (twin, ROOT / crate / "pyo3" / "src" / "lib.rs")):
         for lang, body in FENCE.findall(part):
@@ -109,19 +107,18 @@ def test_rust_listings_are_excerpts_of_the_source(crate):
 @pytest.mark.parametrize("crate", twin_lessons())
 def test_every_twin_is_shown_in_its_lesson(crate):
     text = readme(crate)
-    assert PYO3_SECTION in text, f"{crate}/README.md has no '{PYO3_SECTION.strip()}' section"
+    assert TWIN_SECTION in text, f"{crate}/README.md has no '{TWIN_SECTION.strip()}' section"
     assert any(path.parent.parent.name == "pyo3" for path, _listing in listings(crate))
 
 
 @binding_independent
 @pytest.mark.parametrize("lesson", lesson_folders())
 def test_readme_is_titled_as_a_numbered_lesson(lesson):
-    number = lesson_folders().index(lesson) + 1
-    assert readme(lesson).startswith(f"# Lesson {number} — ")
+    assert readme(lesson).startswith(f"# Lesson {number(lesson)} — ")
 
 
 def packaging_files(lesson):
-    """The files that lesson 8 shows, for the lesson crate it packages: its
+    """The files that lesson "shipping" shows, for the lesson crate it packages: its
     pyproject.toml and Python package, and the twin's pyproject.toml."""
     package = ROOT / lesson / "python" / lesson
     return [ROOT / lesson / "pyproject.toml", ROOT / lesson / "pyo3" / "pyproject.toml", *sorted(package.glob("*.py*"))]
@@ -201,3 +198,47 @@ def test_a_lesson_builds_outside_the_workspace(tmp_path, build_python, crate):
     code, expected = STANDALONE_CHECKS[crate]
     result = run_python("-c", code, cwd=tmp_path)
     assert result.stdout == expected, result.stderr
+
+
+def locked_version(package):
+    """The version of a package in Cargo.lock."""
+    lock = (ROOT / "Cargo.lock").read_text(encoding="utf-8")
+    (version,) = re.findall(rf'^name = "{package}"\nversion = "([^"]+)"$', lock, re.M)
+    return version
+
+
+def prose_versions(pattern):
+    """(file, version) for each version the Markdown files name after `pattern`."""
+    files = sorted(ROOT.glob("*.md")) + sorted(ROOT.glob("*/README.md"))
+    return [
+        (path.relative_to(ROOT), version)
+        for path in files
+        for version in re.findall(pattern + r" (\d+\.\d+(?:\.\d+)?)\b", path.read_text(encoding="utf-8"))
+    ]
+
+
+@binding_independent
+@pytest.mark.parametrize(("name", "package"), [("PyO3", "pyo3"), ("rust-cpython", "cpython")])
+def test_the_binding_versions_in_prose_are_the_locked_ones(name, package):
+    """ "PyO3 0.30" or "rust-cpython 0.7.2" in the docs is what Cargo.lock
+    builds: a version shown with fewer parts must be a prefix of it."""
+    locked = locked_version(package)
+    named = prose_versions(re.escape(name))
+    assert named, f"no Markdown file names a {name} version"
+    for path, version in named:
+        assert (locked + ".").startswith(version + "."), f"{path} names {name} {version}; Cargo.lock has {locked}"
+
+
+@binding_independent
+def test_the_rust_version_in_the_readme_is_pyo3s_minimum():
+    (rust_version,) = re.findall(r'^rust-version = "([^"]+)"$', pyo3_manifest(), re.M)
+    assert prose_versions("Rust") == [(Path("README.md"), rust_version)]
+
+
+def pyo3_manifest():
+    """PyO3's own Cargo.toml, from Cargo's copy of the crate."""
+    result = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--offline"], cwd=str(ROOT), capture_output=True, text=True
+    )
+    (package,) = [p for p in json.loads(result.stdout)["packages"] if p["name"] == "pyo3"]
+    return Path(package["manifest_path"]).read_text(encoding="utf-8")

@@ -9,7 +9,8 @@ import sys
 import textwrap
 
 import pytest
-from conftest import PYO3, describe_exit, measures_memory, run_child
+from check_lessons import hostile_calls
+from conftest import LESSONS, PYO3, ROOT, describe_exit, measures_memory, run_child
 
 # Values no entry point expects. Defined inside the child, since some are
 # consumed by use (generators) and some are classes with hostile methods.
@@ -102,100 +103,8 @@ CHILD = textwrap.dedent(
     """
 )
 
-# Every public entry point of the seven modules, called with one hostile
-# value (`value`), in each position where a caller can put it.
-ENTRY_POINTS = {
-    "docstring": [
-        "setattr(docstring, '__doc__', value)",
-        "getattr(docstring, value)",
-        "docstring.__dict__.get(value)",
-    ],
-    "function": [
-        "function.greet(value)",
-        "function.greet(name=value)",
-        "function.greet(value, value)",
-        "function.greet(nam=value)",
-        "function.greet(**{str(type(value)): value})",
-        "function.greet(*[value] * 3)",
-    ],
-    "klass": [
-        "klass.Class(value)",
-        "klass.Class(name=value)",
-        "klass.Class().greet(value)",
-        "klass.Class().greet(name=value, extra=value)",
-        "klass.Class.greet(value, 'Smith')",
-        "klass.Class.__new__(value)",
-        "setattr(klass.Class(), 'name', value)",
-    ],
-    "wrapper": [
-        "wrapper.HashSet(value)",
-        "wrapper.HashSet().add(value)",
-        "wrapper.HashSet().add(value=value)",
-        "value in wrapper.HashSet()",
-        "wrapper.HashSet.add(value, 1)",
-        "wrapper.HashSet.__len__(value)",
-        "wrapper.HashSet.__contains__(value, 1)",
-        "wrapper.HashSet.__iter__(value)",
-        "wrapper.SetIterator(value)",
-        "wrapper.SetIterator.__next__(value)",
-        "wrapper.SetIterator.__iter__(value)",
-    ],
-    "borrowed": [
-        "borrowed.HashSet(value)",
-        "borrowed.HashSet().add(value)",
-        "borrowed.HashSet().add(value=value)",
-        "value in borrowed.HashSet()",
-        "borrowed.HashSet.add(value, 1)",
-        "borrowed.HashSet.__len__(value)",
-        "borrowed.HashSet.__contains__(value, 1)",
-        "borrowed.HashSet.__iter__(value)",
-        "borrowed.SetIterator(value)",
-        "borrowed.SetIterator.__next__(value)",
-        "borrowed.SetIterator.__length_hint__(value)",
-        # An iterator, then a hostile change to its set, then the iterator.
-        "mutate_then_iterate(filled(borrowed.HashSet()), lambda s: s.add(value))",
-    ],
-    "errors": [
-        "errors.HashSet(value)",
-        "errors.HashSet([value])",
-        "errors.HashSet(iterable=value)",
-        "errors.HashSet(capacity=value)",
-        "errors.HashSet([1], value)",
-        "errors.HashSet([1]).add(value)",
-        "errors.HashSet([1]).discard(value)",
-        "errors.HashSet([1]).remove(value)",
-        "errors.HashSet([1]).update(value)",
-        "errors.HashSet([1]).update([1], [value])",
-        "errors.HashSet([1]).update(**{'x': value})",
-        "value in errors.HashSet([1])",
-        "errors.HashSet.add(value, 1)",
-        "errors.HashSet.__len__(value)",
-        "errors.HashSet.__contains__(value, 1)",
-        "errors.HashSet.__iter__(value)",
-        "errors.HashSet.__repr__(value)",
-        "errors.SetIterator(value)",
-        "errors.SetIterator.__next__(value)",
-        "errors.SetIterator.__length_hint__(value)",
-        "errors.OutOfRange(value)",
-        "errors.panic_in_rust(value)",
-        "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.add(value))",
-        "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.remove(value))",
-        "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.discard(value))",
-        "mutate_then_iterate(errors.HashSet([1, 2, 3]), lambda s: s.update([value]))",
-    ],
-    "threads": [
-        "threads.crc32(value)",
-        "threads.crc32(b'abc', value)",
-        "threads.crc32(data=value)",
-        "threads.crc32(b'abc', value=value)",
-        "threads.crc32(value, value)",
-        "threads.crc32(b'abc', **{str(type(value)): value})",
-        "threads.crc32_holding_gil(value)",
-        "threads.crc32_holding_gil(b'abc', value)",
-    ],
-}
-
-CASES = [(module, call) for module, calls in ENTRY_POINTS.items() for call in calls]
+# Each lesson's test file lists its module's entry points, HOSTILE_CALLS.
+CASES = [(module, call) for module in LESSONS for call in hostile_calls(ROOT / "tests" / f"test_{module}.py")]
 
 
 @pytest.mark.parametrize(("module", "call"), CASES, ids=[f"{m}:{c}" for m, c in CASES])

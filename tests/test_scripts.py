@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, binding_independent, cargo_build_in, once_per_run, run_python
+from lessons import lesson_crates, lesson_title, twin_lessons
 
 import bench
 import bench_threads
@@ -18,7 +19,7 @@ import memcheck
 from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
 from readme_sessions import ONCE_PER_RUN, lesson_sessions
-from workspace import BINDINGS, ScriptError, bindings_for, cargo_target_dir, lesson_crates, lesson_title, twin_lessons
+from workspace import BINDINGS, ScriptError, bindings_for, cargo_target_dir
 
 # The scripts and the version matrix are the same whichever binding is imported.
 pytestmark = binding_independent
@@ -182,7 +183,7 @@ def test_scripts_have_help(script):
 
 
 def test_run_lessons_runs_every_lesson_crate_in_order(build_python):
-    # Lesson 8 (no crate) builds a wheel: see test_shipping.py.
+    # The shipping lesson (no crate) builds a wheel: see test_shipping.py.
     result = subprocess.run(
         [build_python, str(ROOT / "scripts" / "run_lessons.py"), *lesson_crates()],
         cwd=str(ROOT),
@@ -213,7 +214,7 @@ def test_run_lessons_with_both_bindings_finds_every_output_the_same(build_python
     assert result.stdout.count("$ LESSONS_BINDING=pyo3 python3 -m ") == len(lesson_crates())
 
 
-FAKE_LESSON_8 = """# Lesson 8 — Commands instead of a run.py
+FAKE_SHIPPING = """# Lesson 1 — Commands instead of a run.py
 
 ```console
 $ mkdir -p dist && ls dist
@@ -230,25 +231,37 @@ $ echo twin
 """
 
 
-@pytest.mark.skipif(sys.version_info < (3, 9), reason="lesson 8's packagers need Python 3.9 or newer")
+# A workspace whose one lesson is the shipping lesson.
+FAKE_WORKSPACE = """[workspace]
+members = []
+
+[[workspace.metadata.lessons]]
+folder = "shipping"
+part = 1
+teaches = "commands"
+crate = false
+"""
+
+
+@pytest.mark.skipif(sys.version_info < (3, 9), reason="the shipping lesson's packagers need Python 3.9 or newer")
 @pytest.mark.parametrize("twin_prints", ["twin", "something else"])
 def test_run_lessons_runs_a_lesson_without_a_crate_by_its_readme(tmp_path, twin_prints):
-    """Lesson 8 (`shipping`) has no run.py: run_lessons.py runs its README's
+    """The shipping lesson has no run.py: run_lessons.py runs its README's
     commands in the workspace root, once per binding, starting from a root
     without what they made before, and compares their output with the
     README. Here with a README of quick commands (test_shipping.py runs
     the real ones)."""
     shutil.copytree(str(ROOT / "scripts"), str(tmp_path / "scripts"), ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "Cargo.toml").write_text("[workspace]\nmembers = []\n", encoding="utf-8")
+    (tmp_path / "Cargo.toml").write_text(FAKE_WORKSPACE, encoding="utf-8")
     (tmp_path / "shipping").mkdir()
-    (tmp_path / "shipping" / "README.md").write_text(FAKE_LESSON_8.format(twin=twin_prints), encoding="utf-8")
+    (tmp_path / "shipping" / "README.md").write_text(FAKE_SHIPPING.format(twin=twin_prints), encoding="utf-8")
     (tmp_path / "dist").mkdir()
     (tmp_path / "dist" / "left-from-before").write_text("", encoding="utf-8")
     result = run_python(str(tmp_path / "scripts" / "run_lessons.py"), "--binding", "both", "shipping", cwd=tmp_path)
     verdicts = [line for line in result.stdout.splitlines() if line.startswith("-> ")]
     if twin_prints == "twin":
         assert result.returncode == 0, result.stderr
-        assert result.stdout.startswith("\nLesson 8 — Commands instead of a run.py\n$ mkdir -p dist && ls dist\n$ echo")
+        assert result.stdout.startswith("\nLesson 1 — Commands instead of a run.py\n$ mkdir -p dist && ls dist\n$ echo")
         assert verdicts == [f"-> shipping ({b}): every command printed what the README shows" for b in BINDINGS]
     else:
         assert result.returncode == 1
@@ -481,7 +494,7 @@ def test_a_lesson_run_before_any_build_says_how_to_build(tmp_path, crate):
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"{crate}: target/debug/{crate}{EXT_SUFFIX} is not built for this Python")
-    assert "run `python3 scripts/run_lessons.py`" in result.stderr
+    assert f"run `python3.{sys.version_info[1]} scripts/run_lessons.py {crate}`" in result.stderr
     # The same for the PyO3 twin, which no build makes before Python 3.9.
     result = run_python("-m", crate + ".run", cwd=tmp_path, env=dict(os.environ, LESSONS_BINDING="pyo3"))
     assert result.returncode == 1

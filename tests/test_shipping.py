@@ -20,17 +20,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BINDING, EXT_SUFFIX, IN_MATRIX, PYO3, ROOT, once_per_run, per_binding
+from conftest import BINDING, EXT_SUFFIX, IN_MATRIX, PYO3, ROOT, copy_sources, once_per_run, per_binding
+from lessons import packaged_lessons
 
 from python_matrix import find_interpreters, pyenv_root
 from readme_sessions import SHIPPING_VENV, differences, for_this_python, lesson_sessions, run_session, shell_environment
-from workspace import (
-    BINDING_VARIABLE,
-    INSTALLED_VARIABLE,
-    packaged_lessons,
-    venv_python,
-    workspace_members,
-)
+from workspace import BINDING_VARIABLE, INSTALLED_VARIABLE, venv_python
 
 pytestmark = [
     pytest.mark.wheel,
@@ -44,6 +39,8 @@ pytestmark = [
     ),
 ]
 
+# The shipping lesson's README ships one crate (scripts/check_lessons.py
+# keeps the table so).
 (LESSON,) = packaged_lessons()
 DISTRIBUTION = "lessons-borrowed"
 # Where each binding's project is: its pyproject.toml, its Rust source.
@@ -53,24 +50,6 @@ TAG = "cp{}{}".format(*sys.version_info[:2])
 # A cold release build with link-time optimisation, pip's own environments
 # and the tools' installs: minutes on a slow machine, never an hour.
 BUILD_TIMEOUT = 1200
-
-
-def copy_sources(destination):
-    """The workspace as a fresh clone has it, as far as lesson 8 needs:
-    Cargo files, every member's folder, lesson 8's and the scripts the
-    lessons' folders import (nothing built, no Python caches)."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in ("Cargo.toml", "Cargo.lock"):
-        shutil.copy(str(ROOT / name), str(destination / name))
-    folders = {member.split("/")[0] for member in workspace_members()} | {"shipping", "scripts"}
-    for folder in sorted(folders):
-        shutil.copytree(
-            str(ROOT / folder),
-            str(destination / folder),
-            symlinks=True,
-            ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".mypy_cache"),
-        )
-    return destination
 
 
 class Shipped:

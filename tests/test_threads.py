@@ -29,6 +29,20 @@ from hypothesis import strategies as st
 from copy_libs import library_filename
 from target.debug import threads
 
+# Every entry point of the module, called with one hostile value (`value`)
+# in each position a caller can put it: test_robustness.py runs each one
+# in a child interpreter, which must survive every value.
+HOSTILE_CALLS = [
+    "threads.crc32(value)",
+    "threads.crc32(b'abc', value)",
+    "threads.crc32(data=value)",
+    "threads.crc32(b'abc', value=value)",
+    "threads.crc32(value, value)",
+    "threads.crc32(b'abc', **{str(type(value)): value})",
+    "threads.crc32_holding_gil(value)",
+    "threads.crc32_holding_gil(b'abc', value)",
+]
+
 CHECKSUMS = [threads.crc32, threads.crc32_holding_gil]
 INVALID = "'{}' is an invalid keyword argument for this function"
 # PyO3's argument errors, for a function called `{name}`.

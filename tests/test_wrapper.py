@@ -9,6 +9,23 @@ import pytest
 from conftest import OUT_OF_RANGE, PYO3, extraction_note, per_binding
 from target.debug.wrapper import HashSet, SetIterator
 
+# Every entry point of the module, called with one hostile value (`value`)
+# in each position a caller can put it: test_robustness.py runs each one
+# in a child interpreter, which must survive every value.
+HOSTILE_CALLS = [
+    "wrapper.HashSet(value)",
+    "wrapper.HashSet().add(value)",
+    "wrapper.HashSet().add(value=value)",
+    "value in wrapper.HashSet()",
+    "wrapper.HashSet.add(value, 1)",
+    "wrapper.HashSet.__len__(value)",
+    "wrapper.HashSet.__contains__(value, 1)",
+    "wrapper.HashSet.__iter__(value)",
+    "wrapper.SetIterator(value)",
+    "wrapper.SetIterator.__next__(value)",
+    "wrapper.SetIterator.__iter__(value)",
+]
+
 TOO_LARGE = "^Python int too large to convert to C long"
 
 
