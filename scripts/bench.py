@@ -26,7 +26,7 @@ from pathlib import Path
 
 import bench_threads
 from copy_libs import copy_lessons
-from workspace import ROOT, ArgumentParser, ScriptError, bindings_for, cargo_build, markdown_table, resident_bytes
+from workspace import ROOT, ArgumentParser, ScriptError, bindings_for, cargo_build, markdown_table, resident_bytes, step
 
 DEFAULT_SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
 LESSON_README = ROOT / "borrowed" / "README.md"
@@ -401,7 +401,8 @@ def main(argv=None):
     writes = {}  # path -> [(markers, body)]
     plots = []
     if args.section in ("all", "calls"):
-        table = calls_table(call_costs(args.rounds))
+        with step("measuring the calls"):
+            table = calls_table(call_costs(args.rounds))
         report = "\n".join([measured, "", table])
         print(report + "\n")
         markers = (CALLS_START, CALLS_END)
@@ -409,7 +410,8 @@ def main(argv=None):
             writes.setdefault(path, []).append((markers, report))
     if args.section in ("all", "sets"):
         kinds = release_kinds()
-        results = measure(kinds, sizes, args.rounds)
+        with step("measuring the set iterators"):
+            results = measure(kinds, sizes, args.rounds)
         goals = (f"- {line}" for line in goal_lines(results, sizes))
         report = "\n".join([measured, "", format_tables(results, kinds, sizes), "", *goals])
         print(report)
@@ -423,7 +425,8 @@ def main(argv=None):
         twin = None
         if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
             from target.release.pyo3 import threads as twin
-        results = bench_threads.measure(threads, best_time, args.rounds, twin)
+        with step("measuring the threads"):
+            results = bench_threads.measure(threads, best_time, args.rounds, twin)
         goals = (f"- {line}" for line in bench_threads.goal_lines(results))
         report = "\n".join([measured, "", bench_threads.report(results), "", *goals])
         print(("\n" if args.section == "all" else "") + report)

@@ -9,12 +9,14 @@ scripts/binding_switch.py), here and in every child process
 the tests start. Tests read `BINDING` where the two bindings differ.
 """
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,8 @@ LESSONS = twin_lessons() if PYO3 else lesson_crates()
 
 
 def pytest_configure(config):
+    global REPORTER
+    REPORTER = config.pluginmanager.get_plugin("terminalreporter")
     missing = [lesson for lesson in LESSONS if not module_path(lesson, BINDING).is_file()]
     if missing:
         pytest.exit(
@@ -135,15 +139,32 @@ def describe_exit(returncode):
     return f"exit code {returncode}"
 
 
+REPORTER = None
+
+
+@contextlib.contextmanager
+def announced(what):
+    """A step of a test that may take a while: one line on the terminal
+    when it starts and one, with its time, when it ends (pytest shows
+    nothing else while a test runs)."""
+    if REPORTER is not None:
+        REPORTER.write_line(f"{what} ...")
+    start = time.monotonic()
+    yield
+    if REPORTER is not None:
+        REPORTER.write_line(f"{what}: done in {time.monotonic() - start:.1f} s")
+
+
 def cargo_build_in(folder, python, target_dir, *args):
     """`cargo build` of the crate or workspace in `folder` (outside this
     workspace) for `python`, into `target_dir`, with this workspace's
     Cargo.lock, so that it needs no crate versions the workspace lacks."""
     shutil.copy(str(ROOT / "Cargo.lock"), str(Path(folder) / "Cargo.lock"))
     env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), PYO3_PYTHON=str(python), CARGO_TARGET_DIR=str(target_dir))
-    return subprocess.run(
-        ["cargo", "build", "--quiet", *args], cwd=str(folder), env=env, capture_output=True, text=True
-    )
+    with announced(f"cargo build of a scratch crate ({Path(folder).name})"):
+        return subprocess.run(
+            ["cargo", "build", "--quiet", *args], cwd=str(folder), env=env, capture_output=True, text=True
+        )
 
 
 def build_lesson_alone(crate, folder, python, source=None, check=True):

@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXT_SUFFIX, MODULE_DIR, ROOT, binding_independent, cargo_build_in, once_per_run, run_python
+from conftest import (
+    EXT_SUFFIX,
+    MODULE_DIR,
+    ROOT,
+    binding_independent,
+    cargo_build_in,
+    copy_sources,
+    once_per_run,
+    run_python,
+)
 from lessons import lesson_crates, lesson_title, twin_lessons
 
 import bench
@@ -277,6 +286,62 @@ def test_the_matrix_leaves_out_the_blocks_marked_once_per_run(tmp_path):
     every = lesson_sessions("lesson", "cpython", root=tmp_path)
     assert every == ["$ echo a\n", "$ echo b\n", "$ echo c\n"]
     assert lesson_sessions("lesson", "cpython", root=tmp_path, every_block=False) == ["$ echo a\n", "$ echo c\n"]
+
+
+@once_per_run
+def test_one_lesson_builds_alone_without_network_or_venv(tmp_path, build_python):
+    """`run_lessons.py docstring` in a copy of the workspace builds lesson
+    1's two libraries and nothing else, with Cargo told to stay offline,
+    and needs no venv. Its target folder is kept between runs (cold in a
+    fresh clone), and it never builds another lesson."""
+    scratch = copy_sources(tmp_path / "lessons")
+    target = ROOT / "target" / "alone" / "py{}{}".format(*sys.version_info[:2])
+    env = dict(os.environ, CARGO_NET_OFFLINE="true", CARGO_TARGET_DIR=str(target))
+    result = subprocess.run(
+        [build_python, str(scratch / "scripts" / "run_lessons.py"), "docstring"],
+        cwd=str(scratch),
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout
+        == "\nLesson 1 — A module with a docstring\n$ python3 -m docstring.run\nThis module is implemented in Rust.\n"
+    )
+    assert "building docstring docstring-pyo3 for Python" in result.stderr
+    assert re.search(r"for Python 3\.\d+ \(debug\): done in \d+\.\d s\n", result.stderr)
+    built = sorted(path.name for path in (target / "debug").iterdir() if path.suffix == ".so")
+    twins = ["libdocstring_pyo3.so"] if "pyo3" in bindings_for(tuple(sys.version_info[:2])) else []
+    assert built == ["libdocstring.so", *twins]
+    assert sorted(path.name for path in (scratch / "target" / "debug").iterdir() if path.is_file()) == [
+        "docstring" + EXT_SUFFIX
+    ]
+    assert not (scratch / ".venv").exists()
+
+
+def test_test_py_says_where_pytests_arguments_go():
+    result = run_python(str(ROOT / "scripts" / "test.py"), "-k", "wrapper")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "test.py: error: unrecognized arguments: -k wrapper; pytest's arguments go after `--`, "
+        "as in `python3 scripts/test.py -- -k wrapper` (see --help)\n"
+    )
+
+
+def test_a_python_older_than_3_7_gets_one_line():
+    from python_matrix import find_interpreters, pyenv_root
+
+    old = find_interpreters([(3, 6)], pyenv=pyenv_root())
+    if not old:
+        pytest.skip("no Python 3.6 on this machine")
+    for script in ("run_lessons.py", "test.py"):
+        result = subprocess.run([str(old[(3, 6)]), str(ROOT / "scripts" / script)], capture_output=True, text=True)
+        assert result.returncode == 1
+        assert result.stderr == (
+            "Python 3.6 is too old for these lessons: run them with CPython 3.7 to 3.13 "
+            "(rust-cpython 0.7 supports 3.7-3.12; the PyO3 twins need 3.9 or newer)\n"
+        )
 
 
 def test_run_lessons_refuses_an_unknown_lesson_in_one_line():

@@ -10,6 +10,7 @@ in) and try what a reader would try next. All of it is marked `wheel`:
 `-m "not wheel"` skips it.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BINDING, EXT_SUFFIX, IN_MATRIX, PYO3, ROOT, copy_sources, once_per_run, per_binding
+from conftest import BINDING, EXT_SUFFIX, IN_MATRIX, PYO3, ROOT, announced, copy_sources, once_per_run, per_binding
 from lessons import packaged_lessons
 
 from python_matrix import find_interpreters, pyenv_root
@@ -67,16 +68,20 @@ class Shipped:
 
 
 def run(command, cwd=None, env=None, check=True):
-    """Run a command; return its output (errors included)."""
-    result = subprocess.run(
-        [str(part) for part in command],
-        cwd=str(cwd) if cwd else None,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-    )
+    """Run a command; return its output (errors included). pip's own
+    commands, which may build a wheel, say when they start and end."""
+    words = [str(part) for part in command]
+    slow = words[1:3] == ["-m", "pip"] or Path(words[0]).name == "pip"
+    with announced(f"`{' '.join(words[2:5])} ...`") if slow else contextlib.nullcontext():
+        result = subprocess.run(
+            words,
+            cwd=str(cwd) if cwd else None,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=BUILD_TIMEOUT,
+        )
     if check:
         assert result.returncode == 0, f"`{' '.join(map(str, command))}` failed:\n{result.stdout}"
         return result.stdout
@@ -88,8 +93,9 @@ def shipped(tmp_path_factory):
     scratch = copy_sources(tmp_path_factory.mktemp("shipping") / "lessons")
     env = shell_environment(scratch, BINDING)
     ran = []
-    for block in lesson_sessions("shipping", BINDING, every_block=not IN_MATRIX):
-        ran += run_session(for_this_python(block), scratch, env, timeout=BUILD_TIMEOUT)
+    for index, block in enumerate(lesson_sessions("shipping", BINDING, every_block=not IN_MATRIX), start=1):
+        with announced(f"shipping ({BINDING}): the README's command block {index}"):
+            ran += run_session(for_this_python(block), scratch, env, timeout=BUILD_TIMEOUT)
     return Shipped(scratch, env, ran)
 
 
