@@ -2,8 +2,12 @@
 released and held, against zlib.crc32, on one thread and on several.
 
 Throughput is the best of the rounds for each input size; the speedup of N
-threads is N times the time of four calls on one thread, divided by the time
-of N threads making four calls each (each on its own input) at once.
+threads is N times the time of one thread's calls, divided by the time of N
+threads making the same calls each (each on its own input) at once. It is
+measured twice: on an input that stays in the processor's cache, where the
+work is the checksum's, and on one far larger than the cache, where it is
+the memory bus's. zlib.crc32, which releases the GIL too, is the machine's
+own limit, measured the same way in the same run.
 """
 
 import functools
@@ -15,8 +19,10 @@ from workspace import markdown_table
 
 SIZES = (64, 512, 4 << 10, 32 << 10, 256 << 10, 2 << 20, 16 << 20, 64 << 20)
 THREAD_COUNTS = (1, 2, 4)
-PER_THREAD = 32 << 20
-CALLS_PER_THREAD = 4
+# Where the threads' inputs come from: (bytes per input, calls per thread).
+# 4 MiB stays in cache on the machines measured here; 512 MiB is past any
+# of their caches (the largest seen: 260 MiB of L3).
+WORKLOADS = {"in cache": (4 << 20, 64), "from memory": (512 << 20, 1)}
 START, END = "<!-- bench-threads:start -->", "<!-- bench-threads:end -->"
 NAMES = ("zlib.crc32", "crc32", "crc32_holding_gil", "PyO3 crc32")
 
@@ -39,10 +45,13 @@ def human_size(size):
 
 class Team:
     """`count` threads kept alive between measurements, each with its own
-    input, started together by a barrier so thread start-up is not timed."""
+    input and number of calls, started together by a barrier so thread
+    start-up is not timed."""
 
-    def __init__(self, count, size):
-        self.inputs = [bytes([k]) * size for k in range(count)]
+    def __init__(self, inputs, calls):
+        count = len(inputs)
+        self.inputs = inputs
+        self.calls = calls
         self.start = threading.Barrier(count + 1)
         self.done = threading.Barrier(count + 1)
         self.function = None
@@ -55,7 +64,7 @@ class Team:
             self.start.wait()
             if self.function is None:
                 return
-            for _ in range(CALLS_PER_THREAD):
+            for _ in range(self.calls):
                 self.function(self.inputs[k])
             self.done.wait()
 
@@ -75,7 +84,7 @@ class Team:
 
 
 def measure(threads, best_time, rounds, twin=None):
-    """{("throughput", name, size): GB/s, ("speedup", name, n): ratio}."""
+    """{("throughput", name, size): GB/s, ("speedup", where, name, n): ratio}."""
     named = functions(threads, twin)
     results = {}
     for size in SIZES:
@@ -85,18 +94,20 @@ def measure(threads, best_time, rounds, twin=None):
                 rate = size / best_time(functools.partial(function, data)) / 1e9
                 key = ("throughput", name, size)
                 results[key] = max(results.get(key, 0.0), rate)
-    teams = {count: Team(count, PER_THREAD) for count in THREAD_COUNTS}
-    try:
-        best = {}
-        for _ in range(rounds):
-            for count, team in teams.items():
-                for name, function in named.items():
-                    best[name, count] = min(best.get((name, count), float("inf")), team.seconds(function))
-    finally:
-        for team in teams.values():
-            team.stop()
-    for (name, count), seconds in best.items():
-        results["speedup", name, count] = count * best[name, 1] / seconds
+    for where, (size, calls) in WORKLOADS.items():
+        inputs = [bytes([k]) * size for k in range(max(THREAD_COUNTS))]
+        teams = {count: Team(inputs[:count], calls) for count in THREAD_COUNTS}
+        try:
+            best = {}
+            for _ in range(rounds):
+                for count, team in teams.items():
+                    for name, function in named.items():
+                        best[name, count] = min(best.get((name, count), float("inf")), team.seconds(function))
+        finally:
+            for team in teams.values():
+                team.stop()
+        for (name, count), seconds in best.items():
+            results["speedup", where, name, count] = count * best[name, 1] / seconds
     return results
 
 
@@ -126,11 +137,18 @@ def throughput_table(results):
     return markdown_table(rows, right_align=True)
 
 
+def workload(where):
+    size, calls = WORKLOADS[where]
+    return f"{calls} x {human_size(size)}" if calls > 1 else human_size(size)
+
+
 def speedup_table(results):
     names = measured_names(results)
-    rows = [[f"threads, {human_size(PER_THREAD)} each", *(f"{name} speedup" for name in names)]]
-    for count in THREAD_COUNTS:
-        rows.append([str(count), *(f"{results['speedup', name, count]:.2f}x" for name in names)])
+    rows = [["threads, each with its own input", *(f"{name} speedup" for name in names)]]
+    for where in WORKLOADS:
+        for count in THREAD_COUNTS:
+            label = f"{count}, {workload(where)} ({where})"
+            rows.append([label, *(f"{results['speedup', where, name, count]:.2f}x" for name in names)])
     return markdown_table(rows, right_align=True)
 
 
@@ -143,9 +161,9 @@ def summary_table(results):
     rows.append([f"one call, {human_size(tiny)}", *(f"{tiny / results['throughput', n, tiny]:.0f} ns" for n in names)])
     for size in (small, large):
         rows.append([f"{human_size(size)}, one thread", *(f"{results['throughput', n, size]:.2f} GB/s" for n in names)])
-    for count in THREAD_COUNTS[1:]:
-        label = f"{count} threads, {human_size(PER_THREAD)} each"
-        rows.append([label, *(f"{results['speedup', n, count]:.2f}x faster" for n in names)])
+    for where in WORKLOADS:
+        label = f"2 threads, {where}"
+        rows.append([label, *(f"{results['speedup', where, n, 2]:.2f}x faster" for n in names)])
     return markdown_table(rows)
 
 
@@ -164,13 +182,17 @@ def crossover(results):
 
 def goal_lines(results):
     """Lesson 7's goals, with what this run measured."""
-    per_thread = human_size(PER_THREAD)
-    released, held = results["speedup", "crc32", 2], results["speedup", "crc32_holding_gil", 2]
-    ours = results["throughput", "crc32", max(s for s in SIZES if s <= PER_THREAD)]
-    theirs = results["throughput", "zlib.crc32", max(s for s in SIZES if s <= PER_THREAD)]
+    released = results["speedup", "in cache", "crc32", 2]
+    limit = results["speedup", "in cache", "zlib.crc32", 2]
+    held = results["speedup", "in cache", "crc32_holding_gil", 2]
+    ours, theirs = results["throughput", "crc32", SIZES[-1]], results["throughput", "zlib.crc32", SIZES[-1]]
     checks = [
-        (f"2 threads, crc32, {per_thread} each: speedup {released:.2f}x (goal >= 1.7x)", released >= 1.7),
-        (f"2 threads, crc32_holding_gil: speedup {held:.2f}x (goal <= 1.1x)", held <= 1.1),
+        (
+            f"2 threads in cache: crc32 {released:.2f}x, zlib.crc32 {limit:.2f}x "
+            f"(goal: crc32 >= 0.9 x zlib.crc32's speedup)",
+            released >= 0.9 * limit,
+        ),
+        (f"2 threads in cache, crc32_holding_gil: speedup {held:.2f}x (goal <= 1.1x)", held <= 1.1),
         (f"1 thread: crc32 {ours:.2f} GB/s, zlib.crc32 {theirs:.2f} GB/s (goal: crc32 >= zlib)", ours >= theirs),
     ]
     lines = [f"{label}: {'met' if ok else 'missed'}" for label, ok in checks]
@@ -207,9 +229,9 @@ def plot(results, path):
     width = 0.8 / len(names)
     for offset, name in enumerate(names):
         xs = [index + (offset - (len(names) - 1) / 2) * width for index in range(len(THREAD_COUNTS))]
-        right.bar(xs, [results["speedup", name, count] for count in THREAD_COUNTS], width, label=name)
+        right.bar(xs, [results["speedup", "in cache", name, count] for count in THREAD_COUNTS], width, label=name)
     right.set_xticks(range(len(THREAD_COUNTS)), [str(count) for count in THREAD_COUNTS])
-    right.set_xlabel(f"threads, each hashing its own {human_size(PER_THREAD)}")
+    right.set_xlabel(f"threads, each hashing its own {human_size(WORKLOADS['in cache'][0])} (in cache)")
     right.set_ylabel("speedup over one thread")
     right.set_title("Scaling")
     right.grid(True, axis="y", alpha=0.3)
