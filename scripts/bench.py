@@ -1,10 +1,11 @@
 """Measure the lessons against the builtins they imitate, side by side.
 
-Sets: iterating the builtin set, lesson 4's clone iterator, lesson 5's
-borrowing iterator and lesson 6's (the same loan, with rust-cpython's own int
-conversion), every figure a ratio to the builtin set. Threads: lesson 7's
-CRC-32, with the GIL released and held, against zlib.crc32, from 64 B to
-64 MiB and on 1, 2 and 4 threads.
+Sets: iterating the builtin set, the clone iterator of lesson `wrapper` and
+the borrowing iterator of lesson `borrowed`, with their PyO3 twins, every
+figure a ratio to the builtin set. Threads: lesson `threads`'s CRC-32, with
+the GIL released and held, against zlib.crc32, from 64 B to 64 MiB and on 1,
+2 and 4 threads. Calls: lesson `function`'s and lesson `klass`'s, against
+Python's own.
 
 Usage: python3 scripts/bench.py [--section all|sets|threads] [--rounds N]
        [--sizes 10,1000,...] [--plot PATH] [--readme]
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import bench_threads
 from copy_libs import copy_lessons
+from lessons import number
 from workspace import ROOT, ArgumentParser, ScriptError, bindings_for, cargo_build, markdown_table, resident_bytes, step
 
 DEFAULT_SIZES = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
@@ -95,7 +97,6 @@ print(max(resident_bytes() - before, 0) / count)
 MODULES = {
     "clone": "wrapper",
     "borrowed": "borrowed",
-    "errors": "errors",
     "set": "set",
     "clone-pyo3": "pyo3.wrapper",
     "borrowed-pyo3": "pyo3.borrowed",
@@ -226,7 +227,7 @@ def plot(results, kinds, sizes, path):
     axes.set_yscale("log")
     axes.set_xlabel("elements in the set")
     axes.set_ylabel("iter() cost (ns)")
-    axes.set_title("Cost of iter(s): builtin set, lessons 4-6, PyO3 twins")
+    axes.set_title(f"Cost of iter(s): builtin set, lessons {number('wrapper')} and {number('borrowed')}, PyO3 twins")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
     bench_threads.save_plot(plt, figure, path)
@@ -235,9 +236,12 @@ def plot(results, kinds, sizes, path):
 def summary_table(results, size):
     """The lesson's one table: each cost at `size` elements, the builtin's in
     its own unit and the Rust iterators (the PyO3 twin's too) as ratios to it."""
-    columns = [("set", "builtin set"), ("clone", "clone (lesson 4)"), ("borrowed", "loan (lesson 5)")]
-    columns.append(("errors", "loan, rust-cpython's int (lesson 6)"))
-    columns.append(("borrowed-pyo3", "loan, PyO3 twin"))
+    columns = [
+        ("set", "builtin set"),
+        ("clone", f"clone (lesson {number('wrapper')})"),
+        ("borrowed", f"loan (lesson {number('borrowed')})"),
+        ("borrowed-pyo3", "loan, PyO3 twin"),
+    ]
     rows_named = {
         "iter": ("iter()", "ns"),
         "drain": ("drain, per element", "ns"),
@@ -293,13 +297,12 @@ def release_build():
 
 
 def release_kinds():
-    """The builtin set, the three Rust set types, and the PyO3 twins of
-    lessons 4 and 5 where PyO3 builds, from the release build."""
+    """The builtin set, the cloning and the borrowing Rust sets, and their
+    PyO3 twins where PyO3 builds, from the release build."""
     from target.release.borrowed import HashSet as Borrowed
-    from target.release.errors import HashSet as Errors
     from target.release.wrapper import HashSet as Cloned
 
-    kinds = {"set": set, "clone": Cloned, "borrowed": Borrowed, "errors": Errors}
+    kinds = {"set": set, "clone": Cloned, "borrowed": Borrowed}
     if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
         from target.release.pyo3.borrowed import HashSet as BorrowedTwin
         from target.release.pyo3.wrapper import HashSet as ClonedTwin
@@ -365,7 +368,7 @@ def main(argv=None):
         choices=("all", "calls", "sets", "threads"),
         default="all",
         help="what to measure: the cost of a call (lessons 2 and 3), the set iterators, "
-        "lesson 7's threads, or all of them (default)",
+        "the threads lesson's checksums, or all of them (default)",
     )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
     parser.add_argument(

@@ -21,7 +21,6 @@ from collections import Counter
 from pathlib import Path
 
 from lessons import lessons, part_titles, readme_table, workspace_packages
-
 from readme_sessions import FENCE, TWIN_SECTION
 from workspace import ROOT, ArgumentParser, ScriptError
 

@@ -20,7 +20,6 @@ import sysconfig
 import tempfile
 
 from lessons import lesson_crates, twin_lessons
-
 from workspace import (
     ROOT,
     ArgumentParser,

@@ -16,9 +16,8 @@ import shutil
 import subprocess
 import sys
 
-from lessons import lesson_crates, lesson_folders, lesson_title, listing, twin_lessons
-
 from copy_libs import copy_lessons
+from lessons import lesson_crates, lesson_folders, lesson_title, listing, twin_lessons
 from readme_sessions import (
     SHIPPING_VENV,
     comparable,

@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from binding_switch import module_path, python_command, select_binding  # noqa: E402
 from lessons import lesson_crates, lesson_folders, twin_lessons  # noqa: E402
-
 from readme_sessions import readme_blocks  # noqa: E402
 
 BINDING = select_binding()

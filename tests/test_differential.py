@@ -18,8 +18,8 @@ from conftest import OUT_OF_RANGE, PYO3, per_binding
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
-from lessons import imitating
 
+from lessons import imitating
 from target.debug import borrowed, errors, wrapper
 
 EXAMPLES = int(os.environ.get("LESSONS_HYPOTHESIS_EXAMPLES", "2000"))
@@ -189,7 +189,7 @@ class DifferentialMachine(RuleBasedStateMachine):
 
 
 class LoanMachine(DifferentialMachine):
-    """The loan of lessons 5 and 6: the builtin's iterator behaviour, stricter
+    """The loan of lesson 5: the builtin's iterator behaviour, stricter
     in one place (a change that keeps the size stops iterators too)."""
 
     def pending_change(self, walk):
@@ -267,8 +267,26 @@ class BorrowedAgainstSet(LoanMachine):
         return plain_u32_contains(self.model, value)
 
 
-class ErrorsAgainstSet(LoanMachine):
-    """Lesson 6: the loan, its own exceptions, and the builtin's membership."""
+class SnapshotMachine(DifferentialMachine):
+    """An iterator that walks a snapshot whatever happens to the set
+    (lessons 4 and 6)."""
+
+    def step(self, walk):
+        got = outcome(lambda: next(walk.ours))
+        unseen = walk.snapshot - walk.seen
+        if walk.finished or not unseen:
+            walk.finished = True
+            assert got == ("stop",)
+            return "stop"
+        assert got[0] == "ok"
+        assert got[1] in unseen
+        assert type(got[1]) is int
+        walk.seen.add(got[1])
+        return "value"
+
+
+class ErrorsAgainstSet(SnapshotMachine):
+    """Lesson 6: its own exceptions, and the builtin's membership."""
 
     make = errors.HashSet
 
@@ -311,9 +329,9 @@ class ErrorsAgainstSet(LoanMachine):
             self.change_model(self.model.update, values)
 
 
-class WrapperAgainstSet(DifferentialMachine):
+class WrapperAgainstSet(SnapshotMachine):
     """Lesson 4: the builtin's contents, its own conversion quirks, and an
-    iterator that walks a snapshot whatever happens to the set."""
+    iterator that walks a snapshot."""
 
     make = wrapper.HashSet
 
@@ -322,18 +340,6 @@ class WrapperAgainstSet(DifferentialMachine):
 
     def expected_contains(self, value):
         return plain_u32_contains(self.model, value)
-
-    def step(self, walk):
-        got = outcome(lambda: next(walk.ours))
-        unseen = walk.snapshot - walk.seen
-        if walk.finished or not unseen:
-            walk.finished = True
-            assert got == ("stop",)
-            return "stop"
-        assert got[0] == "ok"
-        assert got[1] in unseen
-        walk.seen.add(got[1])
-        return "value"
 
 
 # The lessons whose table row says `imitates = "set"`, each with its machine.

@@ -28,8 +28,8 @@ from conftest import (
     readme_blocks,
     run_python,
 )
-from lessons import lesson_crates, lesson_folders, number, packaged_lessons, twin_lessons
 
+from lessons import lesson_crates, lesson_folders, number, packaged_lessons, twin_lessons
 from readme_sessions import FENCE, TWIN_SECTION, comparable, differences, python3_on_path, run_session
 from workspace import cargo_target_dir
 
@@ -169,6 +169,7 @@ STANDALONE_CHECKS = {
     "docstring": ("import docstring; print(docstring.__doc__)", "This module is implemented in Rust.\n"),
     "borrowed": ("import borrowed; s = borrowed.HashSet(); s.add(7); print(list(iter(s)))", "[7]\n"),
     "errors": ("import errors; print(sorted(errors.HashSet([2, 1])))", "[1, 2]\n"),
+    "panics": ("import panics; print(panics.first([4, 2]))", "4\n"),
     "threads": ("import threads, zlib; print(threads.crc32(b'abc') == zlib.crc32(b'abc'))", "True\n"),
 }
 

@@ -1,4 +1,4 @@
-"""Lesson 8: lesson 5's crate shipped as a wheel, tested as a user installs it.
+"""Lesson 9: lesson 5's crate shipped as a wheel, tested as a user installs it.
 
 The `shipped` fixture builds one wheel per run and binding. It copies the
 workspace's sources to a scratch folder and there runs lesson 8's README
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 from conftest import BINDING, EXT_SUFFIX, IN_MATRIX, PYO3, ROOT, announced, copy_sources, once_per_run, per_binding
-from lessons import packaged_lessons
 
+from lessons import packaged_lessons
 from python_matrix import find_interpreters, pyenv_root
 from readme_sessions import SHIPPING_VENV, differences, for_this_python, lesson_sessions, run_session, shell_environment
 from workspace import BINDING_VARIABLE, INSTALLED_VARIABLE, venv_python

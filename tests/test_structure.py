@@ -13,9 +13,10 @@ import subprocess
 import sys
 
 import pytest
-from check_lessons import TEMPLATE, check
 from conftest import ROOT, binding_independent, copy_sources
-from lessons import lessons
+
+from check_lessons import TEMPLATE, check
+from lessons import lessons, number
 
 pytestmark = binding_independent
 
@@ -132,12 +133,15 @@ def test_the_scratch_copy_passes_before_the_insertion(inserted):
 def test_an_inserted_lesson_shows_what_to_renumber(inserted):
     _root, _before, unnumbered, _renumbered = inserted
     assert unnumbered.returncode == 1
+    # Every lesson after `function` has moved up one.
+    klass, threads, shipping = (number(folder) for folder in ("klass", "threads", "shipping"))
     for problem in (
-        "lesson 4 `klass`: README.md is titled lesson 3",
-        "lesson 8 `threads`: src/lib.rs says lesson 7 on its first line",
-        "lesson 4 `klass`: run.py says lesson 3 on its first line",
-        "lesson 4 `klass`: tests/test_klass.py says lesson 3 on its first line",
-        "lesson 9 `shipping`: has no row in MIGRATING.md linking [lesson 9](shipping/README.md...)",
+        f"lesson {klass + 1} `klass`: README.md is titled lesson {klass}",
+        f"lesson {threads + 1} `threads`: src/lib.rs says lesson {threads} on its first line",
+        f"lesson {klass + 1} `klass`: run.py says lesson {klass} on its first line",
+        f"lesson {klass + 1} `klass`: tests/test_klass.py says lesson {klass} on its first line",
+        f"lesson {shipping + 1} `shipping`: has no row in MIGRATING.md linking "
+        f"[lesson {shipping + 1}](shipping/README.md...)",
         "README.md's lesson table is not the table's",
         "borrowed/README.md:",
     ):
@@ -148,7 +152,8 @@ def test_an_inserted_lesson_passes_once_renumbered(inserted):
     root, _before, _unnumbered, renumbered = inserted
     assert renumbered.returncode == 0, renumbered.stdout + renumbered.stderr
     assert "renumbered klass/README.md" in renumbered.stdout
-    assert (root / "threads" / "README.md").read_text(encoding="utf-8").startswith("# Lesson 8 — ")
+    threads = number("threads") + 1
+    assert (root / "threads" / "README.md").read_text(encoding="utf-8").startswith(f"# Lesson {threads} — ")
     assert "| 3 | [`hello/`](hello/README.md) | a greeting, again |" in (root / "README.md").read_text(encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(root / "scripts" / "run_lessons.py"), "--list"], capture_output=True, text=True

@@ -1,4 +1,4 @@
-"""Lesson 7: CRC-32 in Rust with the GIL released, against zlib.crc32."""
+"""Lesson 8: CRC-32 in Rust with the GIL released, against zlib.crc32."""
 
 import os
 import shutil

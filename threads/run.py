@@ -1,4 +1,4 @@
-"""Lesson 7: a checksum in Rust, with the GIL released and held."""
+"""Lesson 8: a checksum in Rust, with the GIL released and held."""
 
 import time
 import zlib

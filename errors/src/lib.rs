@@ -1,45 +1,25 @@
-//! Lesson 6: what Python sees when things go wrong. Lesson 5's set, with
-//! exceptions that say what happened, arguments Python callers expect, and
-//! no abort on a full memory or a panic.
+//! Lesson 6: what Python sees when things go wrong. A set of `u32` whose
+//! every failure is the exception a Python caller expects, with arguments
+//! as Python's own `set` takes them.
 
 use std::cell::RefCell;
-use std::collections::{hash_set, TryReserveError};
+use std::collections::TryReserveError;
 use std::fmt::Write;
 
 use cpython::{
-    exc, py_class, py_exception, py_fn, CompareOp, ObjectProtocol, PyClone, PyErr, PyLong,
-    PyModule, PyNone, PyObject, PyResult, PySet, PyString, PyTuple, Python, PythonObject,
-    ToPyObject, UnsafePyLeaked,
+    exc, py_class, py_exception, py_module_initializer, CompareOp, ObjectProtocol, PyErr, PyLong,
+    PyNone, PyObject, PyResult, PySet, PyString, PyTuple, Python, PythonObject, ToPyObject,
 };
 use python3_sys as ffi;
 
 type Inner = std::collections::HashSet<u32>;
 
-const SIZE_CHANGED: &str = "Set changed size during iteration";
-const CONTENTS_CHANGED: &str = "Set changed during iteration";
-
 // `errors.OutOfRange`, a subclass of `OverflowError`: a caller can catch
 // this set's range errors apart from any other overflow.
 py_exception!(errors, OutOfRange, exc::OverflowError);
 
-py_class!(pub class SetIterator |py| {
-    data walk: RefCell<Walk>;
-
-    def __iter__(&self) -> PyResult<Self> {
-        Ok(self.clone_ref(py))
-    }
-
-    def __next__(&self) -> PyResult<Option<u32>> {
-        self.walk(py).borrow_mut().next(py)
-    }
-
-    def __length_hint__(&self) -> PyResult<usize> {
-        Ok(self.walk(py).borrow().remaining(py))
-    }
-});
-
 py_class!(pub class HashSet |py| {
-    @shared data hash_set: Inner;
+    data hash_set: RefCell<Inner>;
 
     // Both parameters are optional, by position or by keyword. rust-cpython
     // cannot make `capacity` keyword-only (see the lesson).
@@ -53,7 +33,7 @@ py_class!(pub class HashSet |py| {
                 set.insert(value);
             }
         }
-        HashSet::create_instance(py, set)
+        HashSet::create_instance(py, RefCell::new(set))
     }
 
     def __len__(&self) -> PyResult<usize> {
@@ -87,15 +67,14 @@ py_class!(pub class HashSet |py| {
         candidate.to_py_object(py).into_object().rich_compare(py, value, CompareOp::Eq)?.is_true(py)
     }
 
-    def __iter__(&self) -> PyResult<SetIterator> {
-        let len_at_start = self.hash_set(py).borrow().len();
-        let leaked = self.hash_set(py).leak_immutable();
-        // SAFETY: as in lesson 5: the closure only makes an iterator, which
-        // stays inside the `UnsafePyLeaked`, and the leak keeps this object
-        // (and so the set) alive.
-        let leaked = unsafe { leaked.map(py, |set| set.iter()) };
-        let walk = Walk::OnLoan { leaked, set: self.clone_ref(py), len_at_start };
-        SetIterator::create_instance(py, RefCell::new(walk))
+    // A snapshot of the values, as lesson 4's iterator is: what an iterator
+    // may borrow is lesson 5's subject, not this one's.
+    def __iter__(&self) -> PyResult<PyObject> {
+        let set = self.hash_set(py).borrow();
+        let mut values = Vec::new();
+        values.try_reserve_exact(set.len()).map_err(|error| no_memory(py, error))?;
+        values.extend(set.iter().copied());
+        Ok(values.to_py_object(py).into_object().iter(py)?.into_object())
     }
 
     def __repr__(&self) -> PyResult<PyString> {
@@ -175,62 +154,6 @@ py_class!(pub class HashSet |py| {
     }
 });
 
-/// Where an iterator stands.
-pub enum Walk {
-    OnLoan {
-        leaked: UnsafePyLeaked<hash_set::Iter<'static, u32>>,
-        /// The set, to tell "changed size" from "changed" when it changes.
-        set: HashSet,
-        len_at_start: usize,
-    },
-    Finished,
-    Stale(&'static str),
-}
-
-impl Walk {
-    fn next(&mut self, py: Python) -> PyResult<Option<u32>> {
-        let (leaked, set, len_at_start) = match self {
-            Walk::OnLoan {
-                leaked,
-                set,
-                len_at_start,
-            } => (leaked, set, *len_at_start),
-            Walk::Finished => return Ok(None),
-            Walk::Stale(message) => return Err(PyErr::new::<exc::RuntimeError, _>(py, *message)),
-        };
-        // SAFETY: as in lesson 5: the `&'static u32` is copied inside the
-        // closure, which drops the guard; a changed set refuses the borrow.
-        match unsafe { leaked.try_borrow_mut(py) }.map(|mut iter| iter.next().copied()) {
-            Ok(Some(value)) => Ok(Some(value)),
-            Ok(None) => {
-                *self = Walk::Finished;
-                Ok(None)
-            }
-            Err(_) => {
-                let size_changed = set.hash_set(py).borrow().len() != len_at_start;
-                let message = if size_changed {
-                    SIZE_CHANGED
-                } else {
-                    CONTENTS_CHANGED
-                };
-                *self = Walk::Stale(message);
-                Err(PyErr::new::<exc::RuntimeError, _>(py, message))
-            }
-        }
-    }
-
-    fn remaining(&self, py: Python) -> usize {
-        match self {
-            Walk::OnLoan { leaked, .. } => {
-                // SAFETY: `len()` returns a plain count; no reference leaves
-                // the guard, which is dropped within this expression.
-                unsafe { leaked.try_borrow(py) }.map_or(0, |iter| iter.len())
-            }
-            Walk::Finished | Walk::Stale(_) => 0,
-        }
-    }
-}
-
 /// What a Python value means to a set that holds only `u32`s.
 enum Value {
     Member(u32),
@@ -306,43 +229,8 @@ fn type_error(py: Python, message: String) -> PyErr {
     PyErr::new::<exc::TypeError, _>(py, message)
 }
 
-/// Panics with `message`, to show what Python makes of a Rust panic.
-fn panic_in_rust(_: Python, message: String) -> PyResult<PyNone> {
-    panic!("{}", message)
-}
-
-/// What `import errors` runs. `py_module_initializer!` would write this
-/// function itself; it is written out here to refuse a sub-interpreter
-/// before anything is created (see the lesson).
-///
-/// # Safety
-///
-/// Called by CPython's import machinery, with the GIL held.
-#[no_mangle]
-pub unsafe extern "C" fn PyInit_errors() -> *mut ffi::PyObject {
-    // rust-cpython takes the GIL through `PyGILState_Ensure`. Where the
-    // thread state it would use is not the running one (a sub-interpreter,
-    // up to 3.11), the first object dropped waits for ever for the GIL this
-    // thread holds.
-    if ffi::PyGILState_GetThisThreadState() != ffi::PyThreadState_Get() {
-        let message = c"errors cannot be imported in a sub-interpreter: rust-cpython supports only the main one";
-        ffi::PyErr_SetString(ffi::PyExc_ImportError, message.as_ptr());
-        return std::ptr::null_mut();
-    }
-    static mut MODULE: ffi::PyModuleDef = ffi::PyModuleDef_INIT;
-    let module = std::ptr::addr_of_mut!(MODULE);
-    (*module).m_name = c"errors".as_ptr();
-    cpython::py_module_initializer_impl(module, add_members)
-}
-
-fn add_members(py: Python, module: &PyModule) -> PyResult<()> {
+py_module_initializer!(errors, |py, module| {
     module.add_class::<HashSet>(py)?;
-    module.add_class::<SetIterator>(py)?;
     module.add(py, "OutOfRange", py.get_type::<OutOfRange>())?;
-    module.add(
-        py,
-        "panic_in_rust",
-        py_fn!(py, panic_in_rust(message: String)),
-    )?;
     Ok(())
-}
+});

@@ -1,4 +1,4 @@
-//! Lesson 7: let other Python threads run while Rust works.
+//! Lesson 8: let other Python threads run while Rust works.
 
 use std::panic::{self, UnwindSafe};
 

@@ -1,19 +1,16 @@
-//! Lesson 6 in PyO3: what Python sees when things go wrong. The set of the
-//! PyO3 lesson 5, with the same exceptions and arguments as lesson 6.
+//! Lesson 6 in PyO3: what Python sees when things go wrong. The same set,
+//! with the same exceptions and arguments as lesson 6.
 
-use std::collections::{hash_set, TryReserveError};
+use std::collections::TryReserveError;
 use std::fmt::Write;
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyKeyError, PyMemoryError, PyOverflowError, PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyKeyError, PyMemoryError, PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pyclass::CompareOp;
-use pyo3::types::{PyDict, PyInt, PySet, PyString, PyTuple};
+use pyo3::types::{PyDict, PyInt, PyIterator, PyList, PySet, PyString, PyTuple};
 
 type Inner = std::collections::HashSet<u32>;
-
-const SIZE_CHANGED: &str = "Set changed size during iteration";
-const CONTENTS_CHANGED: &str = "Set changed during iteration";
 
 // `errors.OutOfRange`, a subclass of `OverflowError`.
 create_exception!(errors, OutOfRange, PyOverflowError);
@@ -21,15 +18,6 @@ create_exception!(errors, OutOfRange, PyOverflowError);
 #[pyclass(module = "errors")]
 struct HashSet {
     hash_set: Inner,
-    /// Counts the changes, as in the PyO3 lesson 5.
-    generation: u64,
-}
-
-impl HashSet {
-    fn change(&mut self) -> &mut Inner {
-        self.generation += 1;
-        &mut self.hash_set
-    }
 }
 
 #[pymethods]
@@ -48,10 +36,7 @@ impl HashSet {
                 set.insert(value);
             }
         }
-        Ok(HashSet {
-            hash_set: set,
-            generation: 0,
-        })
+        Ok(HashSet { hash_set: set })
     }
 
     fn __len__(&self) -> usize {
@@ -84,25 +69,14 @@ impl HashSet {
             .is_truthy()
     }
 
-    fn __iter__(slf: &Bound<'_, Self>) -> SetIterator {
-        let set = slf.borrow();
-        // SAFETY: as in the PyO3 lesson 5: the loan keeps the set alive and
-        // is read only at the generation it was made at, with the set
-        // borrowed.
-        let iter = unsafe {
-            std::mem::transmute::<hash_set::Iter<'_, u32>, hash_set::Iter<'static, u32>>(
-                set.hash_set.iter(),
-            )
-        };
-        let loan = Loan {
-            iter,
-            generation: set.generation,
-            len_at_start: set.hash_set.len(),
-            set: slf.clone().unbind(),
-        };
-        SetIterator {
-            walk: Walk::OnLoan(loan),
-        }
+    // A snapshot of the values, as lesson 4's iterator is.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        let mut values = Vec::new();
+        values
+            .try_reserve_exact(self.hash_set.len())
+            .map_err(no_memory)?;
+        values.extend(self.hash_set.iter().copied());
+        PyList::new(py, values)?.as_any().try_iter()
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<Py<PyString>> {
@@ -130,7 +104,7 @@ impl HashSet {
     fn add(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let value = to_member(value)?;
         if !self.hash_set.contains(&value) {
-            let set = self.change();
+            let set = &mut self.hash_set;
             set.try_reserve(1).map_err(no_memory)?;
             set.insert(value);
         }
@@ -140,7 +114,7 @@ impl HashSet {
     fn discard(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let value = to_member(value)?;
         if self.hash_set.contains(&value) {
-            self.change().remove(&value);
+            self.hash_set.remove(&value);
         }
         Ok(())
     }
@@ -150,7 +124,7 @@ impl HashSet {
         if !self.hash_set.contains(&member) {
             return Err(PyKeyError::new_err((value.clone().unbind(),)));
         }
-        self.change().remove(&member);
+        self.hash_set.remove(&member);
         Ok(())
     }
 
@@ -178,76 +152,11 @@ impl HashSet {
         let mut this = slf.borrow_mut();
         values.retain(|value| !this.hash_set.contains(value));
         if !values.is_empty() {
-            let set = this.change();
+            let set = &mut this.hash_set;
             set.try_reserve(values.len()).map_err(no_memory)?;
             set.extend(values);
         }
         Ok(())
-    }
-}
-
-struct Loan {
-    iter: hash_set::Iter<'static, u32>,
-    generation: u64,
-    len_at_start: usize,
-    set: Py<HashSet>,
-}
-
-enum Walk {
-    OnLoan(Loan),
-    Finished,
-    Stale(&'static str),
-}
-
-#[pyclass(module = "errors")]
-struct SetIterator {
-    walk: Walk,
-}
-
-#[pymethods]
-impl SetIterator {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<u32>> {
-        let loan = match &mut self.walk {
-            Walk::OnLoan(loan) => loan,
-            Walk::Finished => return Ok(None),
-            Walk::Stale(message) => return Err(PyRuntimeError::new_err(*message)),
-        };
-        let step = {
-            let set = loan.set.bind(py).try_borrow()?;
-            if set.generation == loan.generation {
-                // While `set` is borrowed, nothing can change it.
-                Ok(loan.iter.next().copied())
-            } else if set.hash_set.len() != loan.len_at_start {
-                Err(SIZE_CHANGED)
-            } else {
-                Err(CONTENTS_CHANGED)
-            }
-        };
-        match step {
-            Ok(Some(value)) => Ok(Some(value)),
-            Ok(None) => {
-                self.walk = Walk::Finished;
-                Ok(None)
-            }
-            Err(message) => {
-                self.walk = Walk::Stale(message);
-                Err(PyRuntimeError::new_err(message))
-            }
-        }
-    }
-
-    fn __length_hint__(&self, py: Python<'_>) -> usize {
-        match &self.walk {
-            Walk::OnLoan(loan) => match loan.set.bind(py).try_borrow() {
-                Ok(set) if set.generation == loan.generation => loan.iter.len(),
-                _ => 0,
-            },
-            Walk::Finished | Walk::Stale(_) => 0,
-        }
     }
 }
 
@@ -317,18 +226,9 @@ fn no_memory(error: TryReserveError) -> PyErr {
     PyMemoryError::new_err(error.to_string())
 }
 
-/// Panics with `message`: PyO3 raises `pyo3_runtime.PanicException`.
-#[pyfunction]
-fn panic_in_rust(message: String) {
-    panic!("{}", message)
-}
-
-// PyO3 refuses sub-interpreters by itself: no hand-written `PyInit_errors`.
 #[pymodule]
 fn errors(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<HashSet>()?;
-    module.add_class::<SetIterator>()?;
     module.add("OutOfRange", module.py().get_type::<OutOfRange>())?;
-    module.add_function(wrap_pyfunction!(panic_in_rust, module)?)?;
     Ok(())
 }

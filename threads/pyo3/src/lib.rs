@@ -1,4 +1,4 @@
-//! Lesson 7 in PyO3: let other Python threads run while Rust works.
+//! Lesson 8 in PyO3: let other Python threads run while Rust works.
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
