@@ -1,4 +1,4 @@
-"""The threads section of `scripts/bench.py`: lesson 7's CRC-32 with the GIL
+"""The threads section of `scripts/bench.py`: the threads lesson's CRC-32 with the GIL
 released and held, against zlib.crc32, on one thread and on several.
 
 Throughput is the best of the rounds for each input size; the speedup of N
@@ -181,7 +181,7 @@ def crossover(results):
 
 
 def goal_lines(results):
-    """Lesson 7's goals, with what this run measured."""
+    """The threads lesson's goals, with what this run measured."""
     released = results["speedup", "in cache", "crc32", 2]
     limit = results["speedup", "in cache", "zlib.crc32", 2]
     held = results["speedup", "in cache", "crc32_holding_gil", 2]

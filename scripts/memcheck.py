@@ -92,7 +92,7 @@ def run_memcheck(python, pytest_args, env):
         "-p",
         "no:cacheprovider",
         "--ignore=tests/test_differential.py",
-        # Lesson 8's tests are pip and cargo at work; the module they install
+        # The shipping lesson's tests are pip and cargo at work; the module they install
         # is lesson 5's code, which the run checks as built in target/.
         "-m",
         "not wheel",

@@ -7,7 +7,7 @@ keeps a stale configuration. It copies the modules into `target/debug/`
 under that interpreter's extension suffix, so that every version's modules
 sit side by side, and it runs pytest from a per-version venv
 (`.venvs/py3X/`), once per binding that builds for that version, and from
-3.9 on once more for lesson 8's wheel tests: three runs at a time, across
+3.9 on once more for the shipping lesson's wheel tests: three runs at a time, across
 versions (each one's output in `target/py3X/pytest-<run>.log`).
 """
 
@@ -106,7 +106,7 @@ def tag(version):
     return "py{}{}".format(*version)
 
 
-# Lesson 8's tests (marked `wheel`) build and test the lesson's wheel, with
+# The shipping lesson's tests (marked `wheel`) build and test the lesson's wheel, with
 # setuptools-rust, which needs 3.9 or newer. They are a pytest run of their
 # own beside the two bindings' (mostly pip, and a single-threaded link).
 WHEEL = "wheel"

@@ -20,7 +20,7 @@ from workspace import BINDING_VARIABLE, INSTALLED_VARIABLE, ROOT, cargo_target_d
 
 # The heading of the section on a lesson's PyO3 twin.
 TWIN_SECTION = "## The same in PyO3\n"
-# Lesson 8's commands make and use this environment, relative to where
+# The shipping lesson's commands make and use this environment, relative to where
 # they run (the workspace root, or a copy of it).
 SHIPPING_VENV = Path(".venvs") / "shipping"
 
@@ -118,7 +118,7 @@ def python3_on_path():
 
 def shell_environment(folder, binding):
     """A reader's shell in `folder` (the workspace root or a copy), for
-    lesson 8's commands: this Python's `python3` first on PATH, and both
+    the shipping lesson's commands: this Python's `python3` first on PATH, and both
     bindings' build scripts pinned to the environment those commands make
     (setuptools-rust would pin them so, unless they were set for another
     Python, as the scripts set them). Cargo's release build goes to a

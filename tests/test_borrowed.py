@@ -67,7 +67,7 @@ def test_run_prints_what_lesson_4_prints(run_lesson):
 
 
 def test_the_module_is_the_one_this_session_imports():
-    """From target/ as built, or, when lesson 8's tests run these, from the
+    """From target/ as built, or, when the shipping lesson's tests run these, from the
     package that `pip install` put in site-packages."""
     location = Path(borrowed.__file__)
     if installed():

@@ -650,7 +650,7 @@ def test_copy_refuses_libraries_left_from_another_python(tmp_path, build_python)
 
 
 def fake_threads_results(released_speedup=1.9, held_speedup=1.0):
-    """Lesson 7's figures: crc32 at 10 GB/s but 2 GB/s at the smallest size,
+    """The threads lesson's figures: crc32 at 10 GB/s but 2 GB/s at the smallest size,
     crc32_holding_gil at 10 GB/s, zlib at 3; zlib's speedup 2x in cache,
     1.2x from memory."""
     results = {}

@@ -1,7 +1,7 @@
 """Lesson 9: lesson 5's crate shipped as a wheel, tested as a user installs it.
 
 The `shipped` fixture builds one wheel per run and binding. It copies the
-workspace's sources to a scratch folder and there runs lesson 8's README
+workspace's sources to a scratch folder and there runs the shipping lesson's README
 sessions, as a reader would from the workspace root: the blocks under "The
 same in PyO3" in the PyO3 session, the others in the rust-cpython session.
 So the README's commands are what builds, installs and checks the wheel;
@@ -54,7 +54,7 @@ BUILD_TIMEOUT = 1200
 
 
 class Shipped:
-    """What lesson 8's commands left in the scratch folder."""
+    """What the shipping lesson's commands left in the scratch folder."""
 
     def __init__(self, scratch, env, ran):
         self.scratch = scratch
