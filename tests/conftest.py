@@ -80,8 +80,8 @@ LESSONS = twin_lessons() if PYO3 else lesson_crates()
 
 
 def pytest_configure(config):
-    global REPORTER
-    REPORTER = config.pluginmanager.get_plugin("terminalreporter")
+    global CONFIG
+    CONFIG = config
     missing = [lesson for lesson in LESSONS if not module_path(lesson, BINDING).is_file()]
     if missing:
         pytest.exit(
@@ -138,7 +138,7 @@ def describe_exit(returncode):
     return f"exit code {returncode}"
 
 
-REPORTER = None
+CONFIG = None
 
 
 @contextlib.contextmanager
@@ -146,12 +146,20 @@ def announced(what):
     """A step of a test that may take a while: one line on the terminal
     when it starts and one, with its time, when it ends (pytest shows
     nothing else while a test runs)."""
-    if REPORTER is not None:
-        REPORTER.write_line(f"{what} ...")
+    say(f"{what} ...")
     start = time.monotonic()
     yield
-    if REPORTER is not None:
-        REPORTER.write_line(f"{what}: done in {time.monotonic() - start:.1f} s")
+    say(f"{what}: done in {time.monotonic() - start:.1f} s")
+
+
+def say(line):
+    """A line on the terminal now, past pytest's capture of the test's output."""
+    reporter = CONFIG and CONFIG.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    with CONFIG.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_line(line)
 
 
 def cargo_build_in(folder, python, target_dir, *args):

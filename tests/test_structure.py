@@ -13,12 +13,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, binding_independent, copy_sources
+from conftest import ROOT, binding_independent, copy_sources, once_per_run
 
 from check_lessons import TEMPLATE, check
 from lessons import lessons, number
 
-pytestmark = binding_independent
+# The same on every Python version: the main run checks it.
+pytestmark = [binding_independent, once_per_run]
 
 
 def check_lessons(root, *args):

@@ -70,24 +70,15 @@ py_class!(pub class HashSet |py| {
     // A snapshot of the values, as lesson 4's iterator is: what an iterator
     // may borrow is lesson 5's subject, not this one's.
     def __iter__(&self) -> PyResult<PyObject> {
-        let set = self.hash_set(py).borrow();
-        let mut values = Vec::new();
-        values.try_reserve_exact(set.len()).map_err(|error| no_memory(py, error))?;
-        values.extend(set.iter().copied());
+        let values = sorted_values(py, &self.hash_set(py).borrow())?;
         Ok(values.to_py_object(py).into_object().iter(py)?.into_object())
     }
 
     def __repr__(&self) -> PyResult<PyString> {
-        let mut values = Vec::new();
-        {
-            let set = self.hash_set(py).borrow();
-            values.try_reserve_exact(set.len()).map_err(|error| no_memory(py, error))?;
-            values.extend(set.iter().copied());
-        }
+        let values = sorted_values(py, &self.hash_set(py).borrow())?;
         if values.is_empty() {
             return text_object(py, "HashSet()");
         }
-        values.sort_unstable();
         // Ten digits and ", " at most per value: with the room reserved
         // first, writing the text cannot need more memory.
         let mut text = String::new();
@@ -103,29 +94,24 @@ py_class!(pub class HashSet |py| {
 
     def add(&self, value: PyObject) -> PyResult<PyNone> {
         let value = to_member(py, &value)?;
-        if !self.hash_set(py).borrow().contains(&value) {
-            let mut set = self.hash_set(py).borrow_mut();
-            set.try_reserve(1).map_err(|error| no_memory(py, error))?;
-            set.insert(value);
-        }
+        let mut set = self.hash_set(py).borrow_mut();
+        set.try_reserve(1).map_err(|error| no_memory(py, error))?;
+        set.insert(value);
         Ok(PyNone)
     }
 
     def discard(&self, value: PyObject) -> PyResult<PyNone> {
         let value = to_member(py, &value)?;
-        if self.hash_set(py).borrow().contains(&value) {
-            self.hash_set(py).borrow_mut().remove(&value);
-        }
+        self.hash_set(py).borrow_mut().remove(&value);
         Ok(PyNone)
     }
 
     def remove(&self, value: PyObject) -> PyResult<PyNone> {
         let member = to_member(py, &value)?;
-        if !self.hash_set(py).borrow().contains(&member) {
+        if !self.hash_set(py).borrow_mut().remove(&member) {
             // The missing value itself, as the builtin's KeyError carries it.
             return Err(PyErr::new::<exc::KeyError, _>(py, PyTuple::new(py, &[value])));
         }
-        self.hash_set(py).borrow_mut().remove(&member);
         Ok(PyNone)
     }
 
@@ -144,12 +130,9 @@ py_class!(pub class HashSet |py| {
                 values.push(value);
             }
         }
-        values.retain(|value| !self.hash_set(py).borrow().contains(value));
-        if !values.is_empty() {
-            let mut set = self.hash_set(py).borrow_mut();
-            set.try_reserve(values.len()).map_err(|error| no_memory(py, error))?;
-            set.extend(values);
-        }
+        let mut set = self.hash_set(py).borrow_mut();
+        set.try_reserve(values.len()).map_err(|error| no_memory(py, error))?;
+        set.extend(values);
         Ok(PyNone)
     }
 });
@@ -201,6 +184,18 @@ fn to_member(py: Python, value: &PyObject) -> PyResult<u32> {
             ))
         }
     }
+}
+
+/// The values, sorted, in memory reserved first: a set too large to copy
+/// raises `MemoryError`.
+fn sorted_values(py: Python, set: &Inner) -> PyResult<Vec<u32>> {
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(set.len())
+        .map_err(|error| no_memory(py, error))?;
+    values.extend(set.iter().copied());
+    values.sort_unstable();
+    Ok(values)
 }
 
 /// A Python `str` for `text`. Returning a `String` would let rust-cpython

@@ -71,24 +71,16 @@ impl HashSet {
 
     // A snapshot of the values, as lesson 4's iterator is.
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
-        let mut values = Vec::new();
-        values
-            .try_reserve_exact(self.hash_set.len())
-            .map_err(no_memory)?;
-        values.extend(self.hash_set.iter().copied());
-        PyList::new(py, values)?.as_any().try_iter()
+        PyList::new(py, sorted_values(&self.hash_set)?)?
+            .as_any()
+            .try_iter()
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<Py<PyString>> {
-        let mut values = Vec::new();
-        values
-            .try_reserve_exact(self.hash_set.len())
-            .map_err(no_memory)?;
-        values.extend(self.hash_set.iter().copied());
+        let values = sorted_values(&self.hash_set)?;
         if values.is_empty() {
             return text_object(py, "HashSet()");
         }
-        values.sort_unstable();
         let mut text = String::new();
         text.try_reserve_exact(12 * values.len() + 11)
             .map_err(no_memory)?;
@@ -103,28 +95,22 @@ impl HashSet {
 
     fn add(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let value = to_member(value)?;
-        if !self.hash_set.contains(&value) {
-            let set = &mut self.hash_set;
-            set.try_reserve(1).map_err(no_memory)?;
-            set.insert(value);
-        }
+        self.hash_set.try_reserve(1).map_err(no_memory)?;
+        self.hash_set.insert(value);
         Ok(())
     }
 
     fn discard(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let value = to_member(value)?;
-        if self.hash_set.contains(&value) {
-            self.hash_set.remove(&value);
-        }
+        self.hash_set.remove(&value);
         Ok(())
     }
 
     fn remove(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let member = to_member(value)?;
-        if !self.hash_set.contains(&member) {
+        if !self.hash_set.remove(&member) {
             return Err(PyKeyError::new_err((value.clone().unbind(),)));
         }
-        self.hash_set.remove(&member);
         Ok(())
     }
 
@@ -149,13 +135,9 @@ impl HashSet {
                 values.push(value);
             }
         }
-        let mut this = slf.borrow_mut();
-        values.retain(|value| !this.hash_set.contains(value));
-        if !values.is_empty() {
-            let set = &mut this.hash_set;
-            set.try_reserve(values.len()).map_err(no_memory)?;
-            set.extend(values);
-        }
+        let set = &mut slf.borrow_mut().hash_set;
+        set.try_reserve(values.len()).map_err(no_memory)?;
+        set.extend(values);
         Ok(())
     }
 }
@@ -204,6 +186,15 @@ fn to_member(value: &Bound<'_, PyAny>) -> PyResult<u32> {
             )))
         }
     }
+}
+
+/// The values, sorted, in memory reserved first.
+fn sorted_values(set: &Inner) -> PyResult<Vec<u32>> {
+    let mut values = Vec::new();
+    values.try_reserve_exact(set.len()).map_err(no_memory)?;
+    values.extend(set.iter().copied());
+    values.sort_unstable();
+    Ok(values)
 }
 
 /// A Python `str` for `text`: PyO3's `PyString::new` panics when Python
