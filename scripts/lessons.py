@@ -20,7 +20,9 @@ FIELDS = ("folder", "part", "teaches", "crate", "twin", "packaged", "imitates")
 
 
 class Lesson:
-    """One row of the table, with its number (its place, from 1)."""
+    """One row of the table, with its number (its place, from 1). A crate
+    lesson's package and module are named as its folder: the import paths
+    (`target.debug.<folder>`, `python3 -m <folder>.run`) rely on it."""
 
     def __init__(self, number, row):
         unknown = sorted(set(row) - set(FIELDS))
@@ -37,13 +39,6 @@ class Lesson:
         self.twin = row.get("twin", self.crate)
         self.packaged = row.get("packaged", False)
         self.imitates = row.get("imitates")
-
-    @property
-    def module(self):
-        """The module a crate lesson builds: its folder's name (the import
-        paths `target.debug.<module>` and `python3 -m <folder>.run` rely on
-        it), or None for a lesson without a crate."""
-        return self.folder if self.crate else None
 
     @property
     def twin_package(self):

@@ -74,15 +74,23 @@ def support_warning(version):
     )
 
 
+def to_stderr(line):
+    print(line, file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
-def step(what):
+def step(what, say=to_stderr):
     """Say when a step that may take a while starts, and when it ends with
-    its time: one line each, on stderr (no spinner, so CI logs stay
-    readable, and a lesson's own output stays apart)."""
-    print(f"{what} ...", file=sys.stderr, flush=True)
+    its time: one line each, by default on stderr (no spinner, so CI logs
+    stay readable, and a lesson's own output stays apart)."""
+    say(f"{what} ...")
     start = time.monotonic()
-    yield
-    print(f"{what}: done in {time.monotonic() - start:.1f} s", file=sys.stderr, flush=True)
+    try:
+        yield
+    except BaseException:
+        say(f"{what}: failed after {time.monotonic() - start:.1f} s")
+        raise
+    say(f"{what}: done in {time.monotonic() - start:.1f} s")
 
 
 def cargo_build(python=sys.executable, release=False, target_dir=None, quiet=False, lessons=None):
@@ -127,8 +135,8 @@ def cargo_build(python=sys.executable, release=False, target_dir=None, quiet=Fal
             result = subprocess.run(command, cwd=str(ROOT), env=env)
         except FileNotFoundError:
             raise ScriptError("cargo is not on PATH: install Rust with rustup") from None
-    if result.returncode != 0:
-        raise ScriptError("`{}` failed (exit code {})".format(" ".join(command), result.returncode))
+        if result.returncode != 0:
+            raise ScriptError("`{}` failed (exit code {})".format(" ".join(command), result.returncode))
 
 
 def resident_bytes():

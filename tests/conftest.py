@@ -9,14 +9,12 @@ scripts/binding_switch.py), here and in every child process
 the tests start. Tests read `BINDING` where the two bindings differ.
 """
 
-import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from binding_switch import module_path, python_command, select_binding  # noqa: E402
 from lessons import lesson_crates, lesson_folders, twin_lessons  # noqa: E402
 from readme_sessions import readme_blocks  # noqa: E402
+from workspace import step  # noqa: E402
 
 BINDING = select_binding()
 PYO3 = BINDING == "pyo3"
@@ -141,15 +140,11 @@ def describe_exit(returncode):
 CONFIG = None
 
 
-@contextlib.contextmanager
 def announced(what):
     """A step of a test that may take a while: one line on the terminal
     when it starts and one, with its time, when it ends (pytest shows
     nothing else while a test runs)."""
-    say(f"{what} ...")
-    start = time.monotonic()
-    yield
-    say(f"{what}: done in {time.monotonic() - start:.1f} s")
+    return step(what, say=say)
 
 
 def say(line):

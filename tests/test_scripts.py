@@ -28,7 +28,7 @@ from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
 from lessons import lesson_crates, lesson_title, twin_lessons
 from readme_sessions import ONCE_PER_RUN, lesson_sessions
-from workspace import BINDINGS, ScriptError, bindings_for, cargo_target_dir
+from workspace import BINDINGS, ScriptError, bindings_for, cargo_target_dir, step
 
 # The scripts and the version matrix are the same whichever binding is imported.
 pytestmark = binding_independent
@@ -722,3 +722,14 @@ def test_bench_rejects_an_unknown_section_in_one_line():
     result = run_python(str(ROOT / "scripts" / "bench.py"), "--section", "everything")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
+
+
+def test_a_long_step_says_when_it_starts_and_ends(capsys):
+    with step("building x"):
+        pass
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "building x ..."
+    assert re.fullmatch(r"building x: done in \d+\.\d s", lines[1])
+    with pytest.raises(ScriptError), step("building y"):
+        raise ScriptError("cargo failed")
+    assert re.fullmatch(r"building y: failed after \d+\.\d s", capsys.readouterr().err.splitlines()[1])
