@@ -67,8 +67,7 @@ py_class!(pub class HashSet |py| {
         candidate.to_py_object(py).into_object().rich_compare(py, value, CompareOp::Eq)?.is_true(py)
     }
 
-    // A snapshot of the values, as lesson 4's iterator is: what an iterator
-    // may borrow is lesson 5's subject, not this one's.
+    // A snapshot, as lesson 4's iterator is (the loan is lesson 5's subject).
     def __iter__(&self) -> PyResult<PyObject> {
         let values = sorted_values(py, &self.hash_set(py).borrow())?;
         Ok(values.to_py_object(py).into_object().iter(py)?.into_object())
@@ -118,7 +117,8 @@ py_class!(pub class HashSet |py| {
     // rust-cpython accepts `*args` only together with `**kwargs`.
     def update(&self, *iterables, **kwargs) -> PyResult<PyNone> {
         if kwargs.is_some_and(|kwargs| kwargs.len(py) > 0) {
-            return Err(type_error(py, "HashSet.update() takes no keyword arguments".to_owned()));
+            let message = "HashSet.update() takes no keyword arguments";
+            return Err(PyErr::new::<exc::TypeError, _>(py, message));
         }
         // Read everything before borrowing the set: an iterable runs Python
         // code, which may use this very set.
@@ -178,16 +178,13 @@ fn to_member(py: Python, value: &PyObject) -> PyResult<u32> {
         )),
         Value::NotAnInt => {
             let name = value.get_type(py).name(py).into_owned();
-            Err(type_error(
-                py,
-                format!("HashSet values must be int, not {}", name),
-            ))
+            let message = format!("HashSet values must be int, not {}", name);
+            Err(PyErr::new::<exc::TypeError, _>(py, message))
         }
     }
 }
 
-/// The values, sorted, in memory reserved first: a set too large to copy
-/// raises `MemoryError`.
+/// The values, sorted, in memory reserved first (or `MemoryError`).
 fn sorted_values(py: Python, set: &Inner) -> PyResult<Vec<u32>> {
     let mut values = Vec::new();
     values
@@ -218,10 +215,6 @@ fn text_object(py: Python, text: &str) -> PyResult<PyString> {
 /// it instead, and Python's name for it is `MemoryError`.
 fn no_memory(py: Python, error: TryReserveError) -> PyErr {
     PyErr::new::<exc::MemoryError, _>(py, error.to_string())
-}
-
-fn type_error(py: Python, message: String) -> PyErr {
-    PyErr::new::<exc::TypeError, _>(py, message)
 }
 
 py_module_initializer!(errors, |py, module| {
