@@ -132,6 +132,21 @@ def hostile_calls(test_file):
     return []
 
 
+def numbered_files(root, each):
+    """{how the lesson's problems name it: path} of the files whose first
+    line says the lesson's number."""
+    files = {name: root / each.folder / name for name in ("run.py", "src/lib.rs", "pyo3/src/lib.rs")}
+    files[f"tests/test_{each.folder}.py"] = root / "tests" / f"test_{each.folder}.py"
+    return {name: path for name, path in files.items() if path.is_file()}
+
+
+def lessons_section(text):
+    """The span of the root README's lesson tables (after the section's
+    opening paragraph), or None."""
+    match = re.search(r"^## Lessons\n\n(?:.*?\n\n)?(### .*?)(?=^## )", text, re.S | re.M)
+    return match.span(1) if match else None
+
+
 def first_line_number(path):
     match = FIRST_LINE.match(path.read_text(encoding="utf-8"))
     return int(match.group(2)) if match else None
@@ -164,10 +179,11 @@ def lesson_problems(each, table, root, packages, migrating):
     test_file = root / "tests" / f"test_{each.folder}.py"
     if not test_file.is_file():
         problems.append(f"has no test file tests/{test_file.name}")
-    elif first_line_number(test_file) not in (None, each.number):
-        problems.append(f"tests/{test_file.name} says lesson {first_line_number(test_file)} on its first line")
     elif each.crate and not hostile_calls(test_file):
         problems.append(f"tests/{test_file.name} defines no {HOSTILE_NAME} (its hostile-input entry points)")
+    for name, path in numbered_files(root, each).items():
+        if first_line_number(path) not in (None, each.number):
+            problems.append(f"{name} says lesson {first_line_number(path)} on its first line")
     if each.crate:
         problems += crate_problems(each, root, packages)
     elif (folder / "Cargo.toml").exists():
@@ -183,10 +199,6 @@ def crate_problems(each, root, packages):
     for name in ("run.py", "__init__.py", "src/lib.rs"):
         if not (folder / name).is_file():
             problems.append(f"has no {name}")
-    for name in ("run.py", "src/lib.rs", "pyo3/src/lib.rs"):
-        path = folder / name
-        if path.is_file() and first_line_number(path) not in (None, each.number):
-            problems.append(f"{name} says lesson {first_line_number(path)} on its first line")
     has_twin = (folder / "pyo3" / "Cargo.toml").is_file()
     if each.twin and not has_twin:
         problems.append(f"has no PyO3 twin {each.folder}/pyo3/ (or the table should say twin = false)")
@@ -244,11 +256,10 @@ def table_problems(table, root, packages):
 
 def root_readme_problems(root):
     text = (root / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"^## Lessons\n\n(.*?)(?=^## )", text, re.S | re.M)
-    if not match:
-        return ["README.md has no '## Lessons' section"]
-    shown = re.sub(r"\A(.*?\n\n)?(?=### )", "", match.group(1), count=1, flags=re.S).strip()
-    if shown != readme_table(root).strip():
+    span = lessons_section(text)
+    if span is None:
+        return ["README.md has no '## Lessons' section with a '### ' table for each part"]
+    if text[span[0] : span[1]].strip() != readme_table(root).strip():
         return ["README.md's lesson table is not the table's: run `python3 scripts/check_lessons.py --renumber`"]
     return []
 
@@ -291,12 +302,8 @@ def renumber(root=ROOT):
         readme = root / each.folder / "README.md"
         if readme.is_file():
             rewrite(readme, TITLE.sub(f"# Lesson {each.number} — ", readme.read_text(encoding="utf-8"), count=1))
-        for path in [root / each.folder / name for name in ("run.py", "src/lib.rs", "pyo3/src/lib.rs")] + [
-            root / "tests" / f"test_{each.folder}.py"
-        ]:
-            if path.is_file():
-                text = path.read_text(encoding="utf-8")
-                rewrite(path, FIRST_LINE.sub(rf"\g<1>{each.number}", text, count=1))
+        for path in numbered_files(root, each).values():
+            rewrite(path, FIRST_LINE.sub(rf"\g<1>{each.number}", path.read_text(encoding="utf-8"), count=1))
     for path in markdown_files(root, numbers):
 
         def fix(match, path=path):
@@ -309,9 +316,9 @@ def renumber(root=ROOT):
         rewrite(path, LESSON_LINK.sub(fix, path.read_text(encoding="utf-8")))
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")
-    section = re.search(r"^## Lessons\n\n(.*?\n\n)?(### .*?)(?=^## )", text, re.S | re.M)
-    if section:
-        rewrite(readme, text[: section.start(2)] + readme_table(root) + "\n" + text[section.end(2) :])
+    span = lessons_section(text)
+    if span:
+        rewrite(readme, text[: span[0]] + readme_table(root) + "\n" + text[span[1] :])
     return changed
 
 
