@@ -127,6 +127,18 @@ def imitating(builtin, root=ROOT):
     return [each.folder for each in lessons(root) if each.imitates == builtin]
 
 
+def rust_tested_packages(root=ROOT, folders=None):
+    """The lesson packages (crates and twins) that have Rust tests, in
+    reading order: those whose default features include `extension-module`,
+    which `cargo test` turns off (see the calling lesson). With `folders`, only those
+    lessons'."""
+    metadata(root)
+    features = {package["name"]: package["features"] for package in _TABLES[Path(root)][1]}
+    chosen = [each for each in lessons(root) if each.crate and (folders is None or each.folder in folders)]
+    names = [name for each in chosen for name in (each.folder, each.twin_package if each.twin else None) if name]
+    return [name for name in names if "extension-module" in features.get(name, {}).get("default", [])]
+
+
 def lesson_title(folder, root=ROOT):
     """The lesson's heading: the first line of its README without the '#'."""
     readme = Path(root) / folder / "README.md"

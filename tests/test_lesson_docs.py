@@ -171,6 +171,13 @@ STANDALONE_CHECKS = {
     "errors": ("import errors; print(sorted(errors.HashSet([2, 1])))", "[1, 2]\n"),
     "panics": ("import panics; print(panics.first([4, 2]))", "4\n"),
     "threads": ("import threads, zlib; print(threads.crc32(b'abc') == zlib.crc32(b'abc'))", "True\n"),
+    "calling": (
+        "import calling, datetime, types;"
+        " settings = types.SimpleNamespace(prefix='', ttl=datetime.timedelta(1), limit=1);"
+        " store = type('S', (dict,), {'put': lambda self, k, v, ttl: self.__setitem__(k, v)})();"
+        " print(calling.Cache(store, settings).fetch(['a'], str.upper))",
+        "{'a': 'A'}\n",
+    ),
 }
 
 
@@ -180,7 +187,11 @@ def test_a_lesson_that_needs_more_than_cpython_shows_its_manifest(crate):
     """Lesson 1 shows the Cargo.toml that serves every lesson needing only
     `cpython`; a lesson that needs more crates shows its own, naming them."""
     manifest = (ROOT / crate / "Cargo.toml").read_text(encoding="utf-8")
-    needs = set(re.findall(r"^([\w-]+)\.workspace = true$", manifest.split("[dependencies]")[1], re.M))
+    needs = set(
+        re.findall(
+            r"^([\w-]+)(?:\.workspace = true| = \{ workspace = true\b)", manifest.split("[dependencies]")[1], re.M
+        )
+    )
     if needs == {"cpython"} and crate != "docstring":
         return
     assert crate in STANDALONE_CHECKS, f"{crate}/README.md must show a Cargo.toml with {sorted(needs)}"
