@@ -5,9 +5,10 @@ the borrowing iterator of lesson `borrowed`, with their PyO3 twins, every
 figure a ratio to the builtin set. Threads: lesson `threads`'s CRC-32, with
 the GIL released and held, against zlib.crc32, from 64 B to 64 MiB and on 1,
 2 and 4 threads. Calls: lesson `function`'s and lesson `klass`'s, against
-Python's own.
+Python's own. Calling: lesson `calling`'s calls from Rust into Python, and
+its attribute reads, against C code doing the same.
 
-Usage: python3 scripts/bench.py [--section all|sets|threads] [--rounds N]
+Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling] [--rounds N]
        [--sizes 10,1000,...] [--plot PATH] [--readme]
 
 It makes its own release build. Everything compared is measured in one
@@ -361,14 +362,88 @@ def calls_table(results):
     return markdown_table(rows)
 
 
+CALLING_README = ROOT / "calling" / "README.md"
+CALLING_START, CALLING_END = "<!-- bench-calling:start -->", "<!-- bench-calling:end -->"
+# Keys per fetch: enough that the per-key cost, not the call of `fetch`
+# itself, is what is measured.
+CALLING_KEYS = 1_000
+
+
+class TrivialStore(dict):
+    """A store whose `__getitem__` is a Python function doing nothing."""
+
+    def __getitem__(self, key):
+        return key
+
+    def put(self, key, value, ttl):
+        pass
+
+
+def calling_costs(rounds):
+    """What lesson `calling` pays per call into Python, against C code doing
+    the same calls: {(what, who): ns}.
+
+    "call": `fetch` of keys the store has, so each key is one call of the
+    store's Python `__getitem__` from Rust; the floor is map() calling the
+    same function on the same stored keys, into the same dict.
+    "settings": `Cache(store, settings)` reads six attributes (three
+    settings, and the three fields of the timedelta) and converts them;
+    the floor is `operator.attrgetter` reading the same six."""
+    import operator
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from target.release import calling
+
+    modules = {"cpython": calling}
+    if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
+        from target.release.pyo3 import calling as calling_twin
+
+        modules["pyo3"] = calling_twin
+    settings = SimpleNamespace(prefix="p:", ttl=timedelta(minutes=5), limit=10)
+    store = TrivialStore()
+    keys = [str(i) for i in range(CALLING_KEYS)]
+    stored = ["p:" + key for key in keys]
+    get = store.__getitem__
+    six = operator.attrgetter("prefix", "ttl", "limit", "ttl.days", "ttl.seconds", "ttl.microseconds")
+    actions = {
+        ("call", "C"): lambda: dict(zip(keys, map(get, stored))),
+        ("settings", "C"): lambda: six(settings),
+    }
+    for binding, module in modules.items():
+        cache = module.Cache(store, settings)
+        actions[("call", binding)] = functools.partial(cache.fetch, keys, str)
+        actions[("settings", binding)] = functools.partial(module.Cache, store, settings)
+    per = {"call": CALLING_KEYS, "settings": 6}
+    results = {}
+    for _ in range(rounds):
+        for (what, who), action in actions.items():
+            value = best_time(action) * 1e9 / per[what]
+            results[(what, who)] = min(results.get((what, who), value), value)
+    return results
+
+
+def calling_table(results):
+    rows = [["per", "C", "rust-cpython", "PyO3"]]
+    labels = (("call", "call of a Python function"), ("settings", "attribute read and converted"))
+    for what, label in labels:
+        floor = results[(what, "C")]
+        cells = [label, f"{floor:.0f} ns"]
+        for binding in ("cpython", "pyo3"):
+            value = results.get((what, binding))
+            cells.append("n/a" if value is None else f"{value:.0f} ns ({value / floor:.2f}x)")
+        rows.append(cells)
+    return markdown_table(rows)
+
+
 def main(argv=None):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--section",
-        choices=("all", "calls", "sets", "threads"),
+        choices=("all", "calls", "sets", "threads", "calling"),
         default="all",
         help="what to measure: the cost of a call (lessons 2 and 3), the set iterators, "
-        "the threads lesson's checksums, or all of them (default)",
+        "the threads lesson's checksums, Rust calling Python (lesson calling), or all of them (default)",
     )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
     parser.add_argument(
@@ -439,6 +514,13 @@ def main(argv=None):
         writes.setdefault(THREADS_README, []).append((markers, summary))
         threads_plot = Path(args.plot).with_name("threads.png")
         plots.append((lambda path, r=results: bench_threads.plot(r, path), threads_plot, THREADS_PLOT))
+    if args.section in ("all", "calling"):
+        with step("measuring the calls from Rust into Python"):
+            table = calling_table(calling_costs(args.rounds))
+        report = "\n".join([measured, "", table])
+        print(("\n" if args.section == "all" else "") + report)
+        for path in (FULL_REPORT, CALLING_README):
+            writes.setdefault(path, []).append(((CALLING_START, CALLING_END), report))
     if not args.readme:
         for draw, path, _lesson_path in plots:
             draw(path)

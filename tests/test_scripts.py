@@ -512,6 +512,30 @@ def test_bench_calls_table_gives_each_binding_in_ns_and_as_ratios():
     assert [cell.strip() for cell in lines[3].split("|")[-3:-1]] == ["n/a", "n/a"]
 
 
+def test_bench_calling_table_gives_each_binding_in_ns_and_as_a_ratio_to_c():
+    results = {("call", "C"): 40.0, ("call", "cpython"): 100.0, ("call", "pyo3"): 60.0}
+    results.update({("settings", "C"): 20.0, ("settings", "cpython"): 50.0})
+    lines = bench.calling_table(results).splitlines()
+    assert [cell.strip() for cell in lines[2].split("|")[1:-1]] == [
+        "call of a Python function",
+        "40 ns",
+        "100 ns (2.50x)",
+        "60 ns (1.50x)",
+    ]
+    assert [cell.strip() for cell in lines[3].split("|")[-2:-1]] == ["n/a"]
+
+
+def test_lesson_calling_shows_the_benchmarks_last_run_of_its_section():
+    def block(path):
+        text = path.read_text(encoding="utf-8")
+        return text[text.index(bench.CALLING_START) : text.index(bench.CALLING_END)]
+
+    shown = block(ROOT / "calling" / "README.md")
+    assert shown == block(ROOT / "BENCHMARK.md")
+    assert "Measured " in shown
+    assert "call of a Python function" in shown
+
+
 # valgrind reports: which errors fail `scripts/test.py --valgrind`.
 
 VALGRIND_ERROR = """<error><kind>{kind}</kind><stack>

@@ -1,0 +1,136 @@
+//! Lesson 10 in PyO3: Rust threads that call Python. The library code is
+//! the lesson's, word for word; the binding changes.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
+use pyo3::types::PyBytes;
+
+// The library: it knows nothing of Python.
+
+/// What the library says as it goes, from any of its threads.
+pub trait Progress: Sync {
+    type Error: Send;
+    fn chunk_done(&self, total: usize) -> Result<(), Self::Error>;
+}
+
+/// The number of lines in each chunk, counted on `threads` threads. The
+/// first error from `progress` stops every thread, and is returned.
+pub fn count_lines<P: Progress>(
+    chunks: &[&[u8]],
+    threads: usize,
+    progress: &P,
+) -> Result<Vec<usize>, P::Error> {
+    let counts: Vec<AtomicUsize> = chunks.iter().map(|_| AtomicUsize::new(0)).collect();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let first_error = Mutex::new(None);
+    thread::scope(|scope| {
+        for _ in 0..threads.min(chunks.len()) {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(chunk) = chunks.get(index) else {
+                        break;
+                    };
+                    let lines = chunk.iter().filter(|&&byte| byte == b'\n').count();
+                    counts[index].store(lines, Ordering::Relaxed);
+                    if let Err(error) = progress.chunk_done(chunks.len()) {
+                        stop.store(true, Ordering::Relaxed);
+                        first_error.lock().unwrap().get_or_insert(error);
+                    }
+                }
+            });
+        }
+    });
+    match first_error.into_inner().unwrap() {
+        Some(error) => Err(error),
+        None => Ok(counts.into_iter().map(AtomicUsize::into_inner).collect()),
+    }
+}
+
+// The binding.
+
+/// A Python callable told `callback(done, total)` after each chunk, with
+/// `done` counted in the counter's `Mutex`.
+struct PyProgress<'a> {
+    callback: &'a Py<PyAny>,
+    done: &'a Mutex<usize>,
+}
+
+impl Progress for PyProgress<'_> {
+    type Error = PyErr;
+
+    // Called on the library's threads, which are not attached until they
+    // ask. `lock_py_attached` detaches while it waits for the lock, so a
+    // thread waiting for it never holds the GIL; the lock is let go before
+    // Python runs, as Python may call `done()`.
+    fn chunk_done(&self, total: usize) -> PyResult<()> {
+        Python::attach(|py| {
+            let done = {
+                let mut done = self.done.lock_py_attached(py).unwrap();
+                *done += 1;
+                *done
+            };
+            self.callback.call1(py, (done, total))?;
+            Ok(())
+        })
+    }
+}
+
+/// The most threads one call may start.
+const MOST_THREADS: usize = 64;
+
+#[pyclass(module = "workers", frozen)]
+struct Counter {
+    chunks_done: Mutex<usize>,
+}
+
+#[pymethods]
+impl Counter {
+    #[new]
+    fn new() -> Self {
+        Counter {
+            chunks_done: Mutex::new(0),
+        }
+    }
+
+    /// `[chunk.count(b"\n") for chunk in chunks]`, counted on `threads`
+    /// threads while other Python threads run; `progress(done, total)` is
+    /// called after each chunk, on the thread that counted it.
+    #[pyo3(signature = (chunks, progress, threads = 2))]
+    fn count_lines(
+        &self,
+        py: Python<'_>,
+        chunks: Vec<Bound<'_, PyBytes>>,
+        progress: Py<PyAny>,
+        threads: usize,
+    ) -> PyResult<Vec<usize>> {
+        if !(1..=MOST_THREADS).contains(&threads) {
+            let message = format!("threads must be from 1 to {MOST_THREADS}, not {threads}");
+            return Err(PyValueError::new_err(message));
+        }
+        let slices: Vec<&[u8]> = chunks.iter().map(|chunk| chunk.as_bytes()).collect();
+        let progress = PyProgress {
+            callback: &progress,
+            done: &self.chunks_done,
+        };
+        py.detach(|| count_lines(&slices, threads, &progress))
+    }
+
+    /// How many chunks this counter has counted, in all its calls.
+    fn done(&self, py: Python<'_>) -> usize {
+        *self.chunks_done.lock_py_attached(py).unwrap()
+    }
+}
+
+/// Lines counted on Rust threads that call back into Python.
+#[pymodule]
+fn workers(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Counter>()?;
+    Ok(())
+}
