@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import functools
 import gc
+import importlib.util
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from datetime import timedelta
 import pytest
 from conftest import (
     EXT_SUFFIX,
+    PYO3,
     ROOT,
     UNDER_VALGRIND,
     binding_independent,
@@ -773,15 +775,28 @@ def test_holding_the_lock_while_python_runs_hangs_the_twin(tmp_path, build_pytho
 
 IMPORT_EXCEPTION = [
     (
-        "static LIMIT_REACHED: PyOnceLock<Py<PyType>> = PyOnceLock::new();",
-        "pyo3::import_exception!(calling.errors, LimitReached);",
+        "static TIMEDELTA: PyOnceLock<Py<PyType>> = PyOnceLock::new();",
+        "pyo3::import_exception!(calling.errors, LimitReached);\n"
+        "static TIMEDELTA: PyOnceLock<Py<PyType>> = PyOnceLock::new();",
     ),
     (
-        """                match LIMIT_REACHED.import(py, "calling.errors", "LimitReached") {
-                    Ok(class) => PyErr::from_type(class.clone(), (message, limit)),
-                    Err(error) => error,
-                }""",
-        "                LimitReached::new_err((message, limit))",
+        "Python::attach(|py| limit_reached(py, limit).unwrap_or_else(|error| error))",
+        'LimitReached::new_err((format!("limit {limit}"), limit))',
+    ),
+]
+# The class kept in a static, as `timedelta` is.
+CACHED_CLASS = [
+    (
+        "static TIMEDELTA: PyOnceLock<Py<PyType>> = PyOnceLock::new();",
+        "static TIMEDELTA: PyOnceLock<Py<PyType>> = PyOnceLock::new();\n"
+        "static LIMIT_REACHED: PyOnceLock<Py<PyType>> = PyOnceLock::new();",
+    ),
+    (
+        """    let class = py
+        .import("calling.errors")?
+        .getattr("LimitReached")?
+        .cast_into::<PyType>()?;""",
+        '    let class = LIMIT_REACHED.import(py, "calling.errors", "LimitReached")?.clone();',
     ),
 ]
 
@@ -793,13 +808,76 @@ def test_import_exception_aborts_the_process_when_the_import_fails(tmp_path, bui
     when its import fails, while PyO3 raises the error, where the panic
     cannot unwind."""
     build_changed_twin(tmp_path, build_python, IMPORT_EXCEPTION)
-    (tmp_path / "target").mkdir()
-    (tmp_path / "target" / "debug").mkdir()
+    (tmp_path / "target" / "debug").mkdir(parents=True)
     shutil.move(str(tmp_path / ("calling" + EXT_SUFFIX)), str(tmp_path / "target" / "debug"))
     result = run_python("-c", UNIMPORTABLE, cwd=tmp_path, timeout=60)
     assert describe_exit(result.returncode) == "killed by SIGABRT", result.stdout
     assert "failed to import exception calling.errors.LimitReached" in result.stderr
     assert "panic in a destructor during cleanup" in result.stderr
+
+
+# The limit reached in the main interpreter, then in a sub-interpreter that
+# shares its GIL (the kind PyO3 loads a module in): does the
+# sub-interpreter's `except LimitReached` catch its own?
+TRY_THE_LIMIT = """
+import sys
+sys.path[:0] = {path!r}
+{select}
+from datetime import timedelta
+from types import SimpleNamespace
+from target.debug import calling
+from calling.errors import LimitReached
+class Store(dict):
+    def put(self, key, value, ttl):
+        self[key] = value
+cache = calling.Cache(Store(), SimpleNamespace(prefix="", ttl=timedelta(1), limit=0))
+try:
+    cache.fetch(["a"], str)
+except LimitReached:
+    print("{where}: caught its own LimitReached")
+except BaseException as error:
+    print("{where}: not caught:", type(error).__module__, type(error).__name__)
+"""
+IN_A_SUB_INTERPRETER = f"""
+import sys
+import _xxsubinterpreters as interpreters
+TRY = {TRY_THE_LIMIT!r}
+exec(TRY.format(path=sys.path[:3], select=sys.argv[1], where="main"))
+if sys.version_info >= (3, 12):
+    interpreter = interpreters.create(isolated=False)
+else:
+    interpreter = interpreters.create()
+interpreters.run_string(interpreter, TRY.format(path=sys.path[:3], select=sys.argv[1], where="sub"))
+interpreters.destroy(interpreter)
+"""
+needs_sub_interpreters = pytest.mark.skipif(
+    importlib.util.find_spec("_xxsubinterpreters") is None, reason="no _xxsubinterpreters in this Python"
+)
+SELECT = "from binding_switch import select_binding; select_binding()"
+
+
+@needs_sub_interpreters
+@pytest.mark.skipif(not PYO3, reason="rust-cpython modules hang in sub-interpreters (lesson 7)")
+def test_a_sub_interpreter_catches_its_own_limit_reached():
+    result = run_child(IN_A_SUB_INTERPRETER, SELECT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "main: caught its own LimitReached\nsub: caught its own LimitReached\n"
+
+
+@binding_independent
+@once_per_run
+@needs_sub_interpreters
+def test_a_class_kept_in_a_static_is_the_wrong_one_in_a_sub_interpreter(tmp_path, build_python):
+    """Why lesson 9 imports `LimitReached` each time: the twin's statics are
+    shared by every interpreter that loads it, and a class is one
+    interpreter's own."""
+    build_changed_twin(tmp_path, build_python, CACHED_CLASS)
+    (tmp_path / "target" / "debug").mkdir(parents=True)
+    shutil.move(str(tmp_path / ("calling" + EXT_SUFFIX)), str(tmp_path / "target" / "debug"))
+    code = f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {str(ROOT)!r}]\n" + IN_A_SUB_INTERPRETER
+    result = run_python("-c", code, "pass", cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "main: caught its own LimitReached\nsub: not caught: calling.errors LimitReached\n"
 
 
 @binding_independent

@@ -121,38 +121,41 @@ impl From<FetchError<PyErr>> for PyErr {
             FetchError::LimitReached { limit } => {
                 // `From` gets no token either.
                 let gil = Python::acquire_gil();
-                let py = gil.python();
-                let message = format!("fetch would load more than settings.limit ({limit}) values");
-                match imported(py, &LIMIT_REACHED, "calling.errors", "LimitReached") {
-                    Ok(class) => PyErr::new_lazy_init(
-                        class.clone_ref(py),
-                        Some((message, limit).to_py_object(py).into_object()),
-                    ),
-                    Err(error) => error,
-                }
+                limit_reached(gil.python(), limit).unwrap_or_else(|error| error)
             }
         }
     }
 }
 
-static TIMEDELTA: OnceLock<PyType> = OnceLock::new();
-static LIMIT_REACHED: OnceLock<PyType> = OnceLock::new();
+/// `calling.errors.LimitReached`, a class Python defines. Imported each
+/// time, not kept: a class is an interpreter's own (see the lesson).
+fn limit_reached(py: Python, limit: usize) -> PyResult<PyErr> {
+    let class = py
+        .import("calling.errors")?
+        .get(py, "LimitReached")?
+        .cast_into::<PyType>(py)?;
+    let message = format!("fetch would load more than settings.limit ({limit}) values");
+    Ok(PyErr::new_lazy_init(
+        class,
+        Some((message, limit).to_py_object(py).into_object()),
+    ))
+}
 
-/// `module.name`, a class, imported once and kept.
-fn imported(
-    py: Python,
-    cell: &'static OnceLock<PyType>,
-    module: &str,
-    name: &str,
-) -> PyResult<&'static PyType> {
-    if let Some(class) = cell.get() {
+static TIMEDELTA: OnceLock<PyType> = OnceLock::new();
+
+/// `datetime.timedelta`, imported once and kept.
+fn timedelta(py: Python) -> PyResult<&'static PyType> {
+    if let Some(class) = TIMEDELTA.get() {
         return Ok(class);
     }
     // Import before `get_or_init`, not inside it: an import runs Python
     // code, which may let another thread take the GIL and then wait for
     // this cell, while this thread waits for the GIL.
-    let class = py.import(module)?.get(py, name)?.cast_into::<PyType>(py)?;
-    Ok(cell.get_or_init(|| class))
+    let class = py
+        .import("datetime")?
+        .get(py, "timedelta")?
+        .cast_into::<PyType>(py)?;
+    Ok(TIMEDELTA.get_or_init(|| class))
 }
 
 /// A time to live: a positive `datetime.timedelta` in Python, a `Duration`
@@ -165,7 +168,7 @@ const LONGEST: Duration = Duration::new(999_999_999 * 86_400 + 86_399, 999_999_0
 
 impl<'s> FromPyObject<'s> for Ttl {
     fn extract(py: Python, object: &'s PyObject) -> PyResult<Ttl> {
-        if !imported(py, &TIMEDELTA, "datetime", "timedelta")?.is_instance(py, object) {
+        if !timedelta(py)?.is_instance(py, object) {
             let found = object.get_type(py).name(py).into_owned();
             return Err(PyErr::new::<exc::TypeError, _>(
                 py,
@@ -197,8 +200,7 @@ impl ToPyObject for Ttl {
     fn to_py_object(&self, py: Python) -> PyObject {
         let seconds = self.0.as_secs();
         let fields = (seconds / 86_400, seconds % 86_400, self.0.subsec_micros());
-        let timedelta =
-            imported(py, &TIMEDELTA, "datetime", "timedelta").expect("imported by extract");
+        let timedelta = timedelta(py).expect("imported by extract");
         timedelta
             .call(py, fields, None)
             .expect("a timedelta's fields make a timedelta")

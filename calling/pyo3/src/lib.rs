@@ -116,21 +116,27 @@ impl From<FetchError<PyErr>> for PyErr {
         match error {
             FetchError::Failed(error) => error,
             // `From` gets no token, so it attaches.
-            FetchError::LimitReached { limit } => Python::attach(|py| {
-                let message = format!("fetch would load more than settings.limit ({limit}) values");
-                // Not `import_exception!`: it panics when the import fails,
-                // at a point where the panic aborts the process.
-                match LIMIT_REACHED.import(py, "calling.errors", "LimitReached") {
-                    Ok(class) => PyErr::from_type(class.clone(), (message, limit)),
-                    Err(error) => error,
-                }
-            }),
+            FetchError::LimitReached { limit } => {
+                Python::attach(|py| limit_reached(py, limit).unwrap_or_else(|error| error))
+            }
         }
     }
 }
 
+/// `calling.errors.LimitReached`, a class Python defines. Imported each
+/// time, not kept: a class is an interpreter's own (see the lesson). Not
+/// `import_exception!` either: it panics when the import fails, at a point
+/// where the panic aborts the process.
+fn limit_reached(py: Python<'_>, limit: usize) -> PyResult<PyErr> {
+    let class = py
+        .import("calling.errors")?
+        .getattr("LimitReached")?
+        .cast_into::<PyType>()?;
+    let message = format!("fetch would load more than settings.limit ({limit}) values");
+    Ok(PyErr::from_type(class, (message, limit)))
+}
+
 static TIMEDELTA: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static LIMIT_REACHED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// `datetime.timedelta`, imported once and kept. `PyOnceLock` lets other
 /// threads run while it imports, so it may import inside the cell.
