@@ -891,6 +891,7 @@ def test_the_rust_tests_run_in_the_interpreter_they_were_built_for():
 
 
 @binding_independent
+@once_per_run
 def test_the_rust_tests_need_extension_module_off():
     """What the lesson says: with the default features, the test program
     does not link, as libpython's symbols are left to an importer."""
