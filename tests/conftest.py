@@ -196,6 +196,44 @@ def build_lesson_alone(crate, folder, python, source=None, check=True):
     return module
 
 
+# What a scratch crate depends on, per binding, as a line of its Cargo.toml.
+SCRATCH_DEPENDENCIES = {
+    "cpython": 'cpython = { version = "0.7.2", features = ["extension-module"] }',
+    "pyo3": 'pyo3 = { version = "0.30.1", features = ["extension-module"] }',
+}
+
+
+def changed_source(path, changes):
+    """The source file at `path` (from the workspace root) with each
+    (old, new) of `changes` made; each `old` must be there exactly once."""
+    source = (ROOT / path).read_text(encoding="utf-8")
+    for old, new in changes:
+        assert source.count(old) == 1, f"{path} no longer has the code a test changes:\n{old}"
+        source = source.replace(old, new)
+    return source
+
+
+def build_scratch_module(folder, python, module, source, binding, extra=()):
+    """Build `source` as the lib.rs of a crate of its own for `binding`
+    (with `extra` dependency lines), outside the workspace; copy the module
+    into `folder` as `module` and return its path."""
+    from copy_libs import library_filename
+
+    crate = Path(folder) / "crate"
+    (crate / "src").mkdir(parents=True)
+    dependencies = "\n".join([SCRATCH_DEPENDENCIES[binding], *extra])
+    manifest = f'[package]\nname = "{module}"\nversion = "0.1.0"\nedition = "2021"\n\n'
+    manifest += f'[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n{dependencies}\n'
+    (crate / "Cargo.toml").write_text(manifest, encoding="utf-8")
+    (crate / "src" / "lib.rs").write_text(source, encoding="utf-8")
+    target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
+    build = cargo_build_in(crate, python, target)
+    assert build.returncode == 0, build.stderr
+    built = Path(folder) / (module + EXT_SUFFIX)
+    shutil.copy(str(target / "debug" / library_filename(module)), str(built))
+    return built
+
+
 def copy_sources(destination, also=()):
     """The workspace as a fresh clone has it, as far as the lessons need:
     the Cargo files, every lesson's folder and scripts/, and the files or

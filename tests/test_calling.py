@@ -16,13 +16,13 @@ from datetime import timedelta
 
 import pytest
 from conftest import (
-    EXT_SUFFIX,
     PYO3,
     ROOT,
     UNDER_VALGRIND,
     binding_independent,
     build_lesson_alone,
-    cargo_build_in,
+    build_scratch_module,
+    changed_source,
     describe_exit,
     once_per_run,
     per_binding,
@@ -33,7 +33,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calling.errors import LimitReached
-from copy_libs import library_filename
 from target.debug import calling
 
 STORE = "type('Store', (dict,), {'put': lambda self, key, value, ttl: self.__setitem__(key, value)})()"
@@ -715,15 +714,6 @@ REENTER = textwrap.dedent(
 )
 
 
-def changed_source(path, changes):
-    """The source at `path` with each (old, new) of `changes` made."""
-    source = (ROOT / path).read_text(encoding="utf-8")
-    for old, new in changes:
-        assert source.count(old) == 1, f"{path} no longer has the line the pitfall changes: {old}"
-        source = source.replace(old, new)
-    return source
-
-
 @binding_independent
 @once_per_run
 def test_holding_the_borrow_while_python_runs_panics_in_rust_cpython(tmp_path, build_python):
@@ -735,31 +725,11 @@ def test_holding_the_borrow_while_python_runs_panics_in_rust_cpython(tmp_path, b
     )
 
 
-TWIN_MANIFEST = """
-[package]
-name = "calling"
-version = "0.1.0"
-edition = "2021"
-
-[lib]
-crate-type = ["cdylib"]
-
-[dependencies]
-pyo3 = { version = "0.30.1", features = ["extension-module"] }
-"""
-
-
 def build_changed_twin(tmp_path, build_python, changes):
-    """Build a scratch copy of the twin with `changes` made; the module
-    lands in `tmp_path` as `calling`."""
-    crate = tmp_path / "twin"
-    (crate / "src").mkdir(parents=True)
-    (crate / "Cargo.toml").write_text(TWIN_MANIFEST, encoding="utf-8")
-    (crate / "src" / "lib.rs").write_text(changed_source("calling/pyo3/src/lib.rs", changes), encoding="utf-8")
-    target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
-    build = cargo_build_in(crate, build_python, target)
-    assert build.returncode == 0, build.stderr
-    shutil.copy(str(target / "debug" / library_filename("calling")), str(tmp_path / ("calling" + EXT_SUFFIX)))
+    """A scratch copy of the twin with `changes` made, in `tmp_path` as the
+    module `calling`."""
+    source = changed_source("calling/pyo3/src/lib.rs", changes)
+    return build_scratch_module(tmp_path, build_python, "calling", source, "pyo3")
 
 
 @binding_independent
@@ -807,9 +777,9 @@ def test_import_exception_aborts_the_process_when_the_import_fails(tmp_path, bui
     """Why the twin imports the class itself: `import_exception!` panics
     when its import fails, while PyO3 raises the error, where the panic
     cannot unwind."""
-    build_changed_twin(tmp_path, build_python, IMPORT_EXCEPTION)
+    built = build_changed_twin(tmp_path, build_python, IMPORT_EXCEPTION)
     (tmp_path / "target" / "debug").mkdir(parents=True)
-    shutil.move(str(tmp_path / ("calling" + EXT_SUFFIX)), str(tmp_path / "target" / "debug"))
+    shutil.move(str(built), str(tmp_path / "target" / "debug"))
     result = run_python("-c", UNIMPORTABLE, cwd=tmp_path, timeout=60)
     assert describe_exit(result.returncode) == "killed by SIGABRT", result.stdout
     assert "failed to import exception calling.errors.LimitReached" in result.stderr
@@ -871,9 +841,9 @@ def test_a_class_kept_in_a_static_is_the_wrong_one_in_a_sub_interpreter(tmp_path
     """Why lesson 9 imports `LimitReached` each time: the twin's statics are
     shared by every interpreter that loads it, and a class is one
     interpreter's own."""
-    build_changed_twin(tmp_path, build_python, CACHED_CLASS)
+    built = build_changed_twin(tmp_path, build_python, CACHED_CLASS)
     (tmp_path / "target" / "debug").mkdir(parents=True)
-    shutil.move(str(tmp_path / ("calling" + EXT_SUFFIX)), str(tmp_path / "target" / "debug"))
+    shutil.move(str(built), str(tmp_path / "target" / "debug"))
     code = f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {str(ROOT)!r}]\n" + IN_A_SUB_INTERPRETER
     result = run_python("-c", code, "pass", cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -1,7 +1,6 @@
 """Lesson 8: CRC-32 in Rust with the GIL released, against zlib.crc32."""
 
 import os
-import shutil
 import sys
 import textwrap
 import threading
@@ -9,12 +8,12 @@ import zlib
 
 import pytest
 from conftest import (
-    EXT_SUFFIX,
     ROOT,
     UNDER_VALGRIND,
     binding_independent,
     build_lesson_alone,
-    cargo_build_in,
+    build_scratch_module,
+    changed_source,
     describe_exit,
     extraction_note,
     measures_memory,
@@ -26,7 +25,6 @@ from conftest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copy_libs import library_filename
 from target.debug import threads
 
 # Every entry point of the module, called with one hostile value (`value`)
@@ -344,19 +342,6 @@ def test_a_closure_that_uses_py_does_not_compile(tmp_path, build_python):
     assert "required for `&Python<'_>` to implement `Send`" in build.stderr
 
 
-TWIN_MANIFEST = """
-[package]
-name = "threads"
-version = "0.1.0"
-edition = "2021"
-
-[lib]
-crate-type = ["cdylib"]
-
-[dependencies]
-pyo3 = { version = "0.30.1", features = ["extension-module"] }
-crc32fast = "1.5"
-"""
 TWIN_PANIC = """
 #[pyfunction]
 fn panic_in_detach(py: Python<'_>) -> u32 {
@@ -371,18 +356,10 @@ fn panic_in_detach(py: Python<'_>) -> u32 {
 def test_a_panic_in_pyo3s_detach_comes_back_with_the_gil(tmp_path, build_python):
     """What MIGRATING.md says: PyO3 takes the GIL back while the panic
     unwinds, so the same panic that crashes rust-cpython is an exception."""
-    crate = tmp_path / "twin"
-    (crate / "src").mkdir(parents=True)
-    (crate / "Cargo.toml").write_text(TWIN_MANIFEST, encoding="utf-8")
-    source = (ROOT / "threads" / "pyo3" / "src" / "lib.rs").read_text(encoding="utf-8")
     opening = "fn threads(module: &Bound<'_, PyModule>) -> PyResult<()> {\n"
-    assert opening in source
     register = "    module.add_function(wrap_pyfunction!(panic_in_detach, module)?)?;\n"
-    source = source.replace("#[pymodule]\n" + opening, TWIN_PANIC + "\n#[pymodule]\n" + opening + register)
-    (crate / "src" / "lib.rs").write_text(source, encoding="utf-8")
-    target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
-    build = cargo_build_in(crate, build_python, target)
-    assert build.returncode == 0, build.stderr
-    shutil.copy(str(target / "debug" / library_filename("threads")), str(tmp_path / ("threads" + EXT_SUFFIX)))
+    changes = [("#[pymodule]\n" + opening, TWIN_PANIC + "\n#[pymodule]\n" + opening + register)]
+    source = changed_source("threads/pyo3/src/lib.rs", changes)
+    build_scratch_module(tmp_path, build_python, "threads", source, "pyo3", extra=['crc32fast = "1.5"'])
     result = run_python("-c", CALL.format(function="panic_in_detach"), cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "PanicException: checksum failed\n"), result.stderr

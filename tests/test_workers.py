@@ -2,7 +2,6 @@
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -10,11 +9,10 @@ import threading
 
 import pytest
 from conftest import (
-    EXT_SUFFIX,
-    ROOT,
     UNDER_VALGRIND,
     binding_independent,
-    cargo_build_in,
+    build_scratch_module,
+    changed_source,
     describe_exit,
     extraction_note,
     once_per_run,
@@ -25,7 +23,6 @@ from conftest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copy_libs import library_filename
 from target.debug import workers
 
 # Every entry point of the module, called with one hostile value (`value`)
@@ -303,34 +300,14 @@ LOCK_THEN_GIL = {
         ),
     ],
 }
-MANIFESTS = {
-    "workers/src/lib.rs": 'cpython = { version = "0.7.2", features = ["extension-module"] }',
-    "workers/pyo3/src/lib.rs": 'pyo3 = { version = "0.30.1", features = ["extension-module"] }',
-}
-
-
-def build_scratch_workers(tmp_path, build_python, path, changes):
-    """A copy of the lesson (or twin) at `path` with `changes` made, built
-    and copied to `tmp_path` as the module `workers`."""
-    source = (ROOT / path).read_text(encoding="utf-8")
-    for old, new in changes:
-        assert source.count(old) == 1, f"{path} no longer has the code the pitfall changes:\n{old}"
-        source = source.replace(old, new)
-    crate = tmp_path / "crate"
-    (crate / "src").mkdir(parents=True)
-    manifest = '[package]\nname = "workers"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n'
-    (crate / "Cargo.toml").write_text(f"{manifest}\n[dependencies]\n{MANIFESTS[path]}\n", encoding="utf-8")
-    (crate / "src" / "lib.rs").write_text(source, encoding="utf-8")
-    target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
-    build = cargo_build_in(crate, build_python, target)
-    assert build.returncode == 0, build.stderr
-    shutil.copy(str(target / "debug" / library_filename("workers")), str(tmp_path / ("workers" + EXT_SUFFIX)))
+BINDINGS_OF = {"workers/src/lib.rs": "cpython", "workers/pyo3/src/lib.rs": "pyo3"}
 
 
 @binding_independent
 @once_per_run
 @pytest.mark.parametrize("path", sorted(LOCK_THEN_GIL), ids=["rust-cpython", "pyo3"])
 def test_the_lock_before_the_gil_deadlocks_with_a_poller(tmp_path, build_python, path):
-    build_scratch_workers(tmp_path, build_python, path, LOCK_THEN_GIL[path])
+    source = changed_source(path, LOCK_THEN_GIL[path])
+    build_scratch_module(tmp_path, build_python, "workers", source, BINDINGS_OF[path])
     with pytest.raises(subprocess.TimeoutExpired):
         together("import workers", cwd=tmp_path, timeout=20)
