@@ -12,6 +12,11 @@ and, where that library is shared, loads it from that Python's LIBDIR:
 without this, the loader may find another installation's libpython of the
 same version (a distribution's), and the tests would run in an
 interpreter other than the one they were built for.
+
+Cargo builds them in `rust-tests/` inside its target folder, apart from the
+lessons: with other features, python3-sys and PyO3 configure themselves
+anew, and in the lessons' folder that newer configuration would make
+copy_libs.py take every module built before it for a stale one.
 """
 
 import os
@@ -20,13 +25,20 @@ import sys
 import sysconfig
 
 from lessons import lesson, rust_tested_packages
-from workspace import PYO3_OLDEST, ROOT, ArgumentParser, ScriptError, bindings_for, dotted, step
+from workspace import PYO3_OLDEST, ROOT, ArgumentParser, ScriptError, bindings_for, cargo_target_dir, dotted, step
+
+
+def rust_tests_target_dir():
+    """Where the Rust tests are built: apart from the lessons' modules."""
+    return cargo_target_dir() / "rust-tests"
 
 
 def embedded_python_environment(python=sys.executable):
     """The environment for `cargo test` against this Python: both bindings
-    pinned to it, and its shared libpython first on the loader's path."""
+    pinned to it, its shared libpython first on the loader's path, and a
+    target folder of its own."""
     env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), PYO3_PYTHON=str(python))
+    env["CARGO_TARGET_DIR"] = str(rust_tests_target_dir())
     libdir = sysconfig.get_config_var("LIBDIR")
     if sysconfig.get_config_var("Py_ENABLE_SHARED") and libdir:
         variable = "DYLD_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH"

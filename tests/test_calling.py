@@ -33,6 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calling.errors import LimitReached
+from rust_tests import embedded_python_environment
 from target.debug import calling
 
 STORE = "type('Store', (dict,), {'put': lambda self, key, value, ttl: self.__setitem__(key, value)})()"
@@ -865,9 +866,12 @@ def test_the_rust_tests_run_in_the_interpreter_they_were_built_for():
 def test_the_rust_tests_need_extension_module_off():
     """What the lesson says: with the default features, the test program
     does not link, as libpython's symbols are left to an importer."""
-    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=sys.executable, PYO3_PYTHON=sys.executable)
     result = subprocess.run(
-        ["cargo", "test", "-p", "calling", "--no-run"], cwd=str(ROOT), env=env, capture_output=True, text=True
+        ["cargo", "test", "-p", "calling", "--no-run"],
+        cwd=str(ROOT),
+        env=embedded_python_environment(),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "undefined symbol: Py" in result.stderr
