@@ -179,11 +179,11 @@ def build_lesson_alone(crate, folder, python, source=None, check=True):
     (manifest,) = readme_blocks(crate, "toml")
     assert "workspace" not in manifest
     package = Path(folder) / crate
-    (package / "src").mkdir(parents=True)
+    # The whole of src/: a lesson may keep part of its code in other files.
+    shutil.copytree(str(ROOT / crate / "src"), str(package / "src"))
     (package / "Cargo.toml").write_text(manifest, encoding="utf-8")
-    if source is None:
-        source = (ROOT / crate / "src" / "lib.rs").read_text(encoding="utf-8")
-    (package / "src" / "lib.rs").write_text(source, encoding="utf-8")
+    if source is not None:
+        (package / "src" / "lib.rs").write_text(source, encoding="utf-8")
     # A target dir kept between runs, so that only the first one compiles
     # the dependencies.
     target = ROOT / "target" / "standalone" / "py{}{}".format(*sys.version_info[:2])
@@ -213,14 +213,17 @@ def changed_source(path, changes):
     return source
 
 
-def build_scratch_module(folder, python, module, source, binding, extra=()):
+def build_scratch_module(folder, python, module, source, binding, extra=(), files=()):
     """Build `source` as the lib.rs of a crate of its own for `binding`
-    (with `extra` dependency lines), outside the workspace; copy the module
+    (with `extra` dependency lines, and `files`, paths from the workspace
+    root, copied beside lib.rs), outside the workspace; copy the module
     into `folder` as `module` and return its path."""
     from copy_libs import library_filename
 
     crate = Path(folder) / "crate"
     (crate / "src").mkdir(parents=True)
+    for path in files:
+        shutil.copy(str(ROOT / path), str(crate / "src" / Path(path).name))
     dependencies = "\n".join([SCRATCH_DEPENDENCIES[binding], *extra])
     manifest = f'[package]\nname = "{module}"\nversion = "0.1.0"\nedition = "2021"\n\n'
     manifest += f'[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n{dependencies}\n'

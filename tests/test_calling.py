@@ -726,11 +726,15 @@ def test_holding_the_borrow_while_python_runs_panics_in_rust_cpython(tmp_path, b
     )
 
 
+# In a scratch crate, the lesson's library sits beside the twin's lib.rs.
+LIBRARY_BESIDE = ('#[path = "../../src/library.rs"]\n', "")
+
+
 def build_changed_twin(tmp_path, build_python, changes):
     """A scratch copy of the twin with `changes` made, in `tmp_path` as the
     module `calling`."""
-    source = changed_source("calling/pyo3/src/lib.rs", changes)
-    return build_scratch_module(tmp_path, build_python, "calling", source, "pyo3")
+    source = changed_source("calling/pyo3/src/lib.rs", [*changes, LIBRARY_BESIDE])
+    return build_scratch_module(tmp_path, build_python, "calling", source, "pyo3", files=["calling/src/library.rs"])
 
 
 @binding_independent

@@ -1,59 +1,16 @@
 //! Lesson 10: Rust threads that call Python. Lines are counted on threads
 //! that Rust starts, and each takes the GIL itself to report progress.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::thread;
 
 use cpython::{
     exc, py_class, py_module_initializer, ObjectProtocol, PyBytes, PyErr, PyObject, PyResult,
     Python,
 };
 
-// The library: it knows nothing of Python.
-
-/// What the library says as it goes, from any of its threads.
-pub trait Progress: Sync {
-    type Error: Send;
-    fn chunk_done(&self, total: usize) -> Result<(), Self::Error>;
-}
-
-/// The number of lines in each chunk, counted on `threads` threads. The
-/// first error from `progress` stops every thread, and is returned.
-pub fn count_lines<P: Progress>(
-    chunks: &[&[u8]],
-    threads: usize,
-    progress: &P,
-) -> Result<Vec<usize>, P::Error> {
-    let counts: Vec<AtomicUsize> = chunks.iter().map(|_| AtomicUsize::new(0)).collect();
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let first_error = Mutex::new(None);
-    thread::scope(|scope| {
-        for _ in 0..threads.min(chunks.len()) {
-            scope.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(chunk) = chunks.get(index) else {
-                        break;
-                    };
-                    let lines = chunk.iter().filter(|&&byte| byte == b'\n').count();
-                    counts[index].store(lines, Ordering::Relaxed);
-                    if let Err(error) = progress.chunk_done(chunks.len()) {
-                        stop.store(true, Ordering::Relaxed);
-                        first_error.lock().unwrap().get_or_insert(error);
-                    }
-                }
-            });
-        }
-    });
-    match first_error.into_inner().unwrap() {
-        Some(error) => Err(error),
-        None => Ok(counts.into_iter().map(AtomicUsize::into_inner).collect()),
-    }
-}
-
-// The binding.
+// The library, plain Rust: `Progress` and `count_lines`.
+mod library;
+use library::{count_lines, Progress};
 
 /// A Python callable told `callback(done, total)` after each chunk, with
 /// `done` counted in the counter's `Mutex`.

@@ -1,5 +1,5 @@
-//! Lesson 9 in PyO3: Rust code that calls Python. The library code is
-//! the lesson's, word for word; the binding changes.
+//! Lesson 9 in PyO3: Rust code that calls Python. The library is the
+//! lesson's own file; only the binding changes.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -9,73 +9,13 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
+// The lesson's library, the same file: a port changes only the binding.
+#[path = "../../src/library.rs"]
+mod library;
+use library::{fetch, FetchError, Lookup, Settings, Store};
+
 #[cfg(test)]
 mod tests;
-
-// The library: it knows nothing of Python.
-
-/// What a store has under a key.
-pub enum Lookup<V> {
-    Found(V),
-    Missing,
-}
-
-/// What the library needs from a store.
-pub trait Store {
-    type Value;
-    type Error;
-    fn get(&self, key: &str) -> Result<Lookup<Self::Value>, Self::Error>;
-    fn put(&self, key: &str, value: &Self::Value, ttl: Duration) -> Result<(), Self::Error>;
-}
-
-pub struct Settings {
-    pub prefix: String,
-    pub ttl: Duration,
-    pub limit: usize,
-}
-
-pub enum FetchError<E> {
-    /// The store or the loader failed: their error, as it is.
-    Failed(E),
-    /// One more value to load than `settings.limit` allows.
-    LimitReached { limit: usize },
-}
-
-/// The value of each key: from the store where it has one, else loaded and
-/// stored. Each key loaded goes into `loaded` at once, so that an error
-/// later on loses none of them.
-pub fn fetch<S: Store>(
-    store: &S,
-    settings: &Settings,
-    keys: &[String],
-    mut load: impl FnMut(&str) -> Result<S::Value, S::Error>,
-    loaded: &mut Vec<String>,
-) -> Result<Vec<S::Value>, FetchError<S::Error>> {
-    let mut values = Vec::with_capacity(keys.len());
-    let mut loads = 0;
-    for key in keys {
-        let stored_key = format!("{}{}", settings.prefix, key);
-        let value = match store.get(&stored_key).map_err(FetchError::Failed)? {
-            Lookup::Found(value) => value,
-            Lookup::Missing if loads == settings.limit => {
-                return Err(FetchError::LimitReached {
-                    limit: settings.limit,
-                })
-            }
-            Lookup::Missing => {
-                loads += 1;
-                let value = load(key).map_err(FetchError::Failed)?;
-                store
-                    .put(&stored_key, &value, settings.ttl)
-                    .map_err(FetchError::Failed)?;
-                loaded.push(key.clone());
-                value
-            }
-        };
-        values.push(value);
-    }
-    Ok(values)
-}
 
 // The binding: Python's pieces in the library's terms.
 

@@ -1,76 +1,8 @@
 //! Lesson 9's Rust tests in PyO3: `cargo test` starts an interpreter of its own.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::CString;
 
 use super::*;
-
-/// A store in plain Rust: the library needs no Python to be tested.
-#[derive(Default)]
-struct MemoryStore(RefCell<HashMap<String, u32>>);
-
-impl Store for MemoryStore {
-    type Value = u32;
-    type Error = String;
-
-    fn get(&self, key: &str) -> Result<Lookup<u32>, String> {
-        Ok(self
-            .0
-            .borrow()
-            .get(key)
-            .map_or(Lookup::Missing, |value| Lookup::Found(*value)))
-    }
-
-    fn put(&self, key: &str, value: &u32, _ttl: Duration) -> Result<(), String> {
-        self.0.borrow_mut().insert(key.to_owned(), *value);
-        Ok(())
-    }
-}
-
-fn settings(limit: usize) -> Settings {
-    Settings {
-        prefix: "n:".into(),
-        ttl: Duration::from_secs(60),
-        limit,
-    }
-}
-
-fn keys(names: &[&str]) -> Vec<String> {
-    names.iter().map(|name| name.to_string()).collect()
-}
-
-#[test]
-fn the_library_loads_what_the_store_lacks_and_stores_it() {
-    let store = MemoryStore::default();
-    store.0.borrow_mut().insert("n:one".into(), 1);
-    let mut loaded = Vec::new();
-    let values = fetch(
-        &store,
-        &settings(5),
-        &keys(&["one", "three"]),
-        |key| Ok(key.len() as u32),
-        &mut loaded,
-    );
-    assert!(matches!(values, Ok(ref v) if v == &[1, 5]));
-    assert_eq!(loaded, ["three"]);
-    assert_eq!(store.0.borrow().get("n:three"), Some(&5));
-}
-
-#[test]
-fn the_library_stops_at_the_limit_and_keeps_what_it_loaded() {
-    let store = MemoryStore::default();
-    let mut loaded = Vec::new();
-    let result = fetch(
-        &store,
-        &settings(1),
-        &keys(&["a", "b"]),
-        |_| Ok(0),
-        &mut loaded,
-    );
-    assert!(matches!(result, Err(FetchError::LimitReached { limit: 1 })));
-    assert_eq!(loaded, ["a"]);
-}
 
 /// The thread attached, with the interpreter started if this is the first
 /// test to run (without the `auto-initialize` feature, PyO3 starts it only

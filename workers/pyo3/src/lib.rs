@@ -1,59 +1,17 @@
-//! Lesson 10 in PyO3: Rust threads that call Python. The library code is
-//! the lesson's, word for word; the binding changes.
+//! Lesson 10 in PyO3: Rust threads that call Python. The library is the
+//! lesson's own file; only the binding changes.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::thread;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
 use pyo3::types::PyBytes;
 
-// The library: it knows nothing of Python.
-
-/// What the library says as it goes, from any of its threads.
-pub trait Progress: Sync {
-    type Error: Send;
-    fn chunk_done(&self, total: usize) -> Result<(), Self::Error>;
-}
-
-/// The number of lines in each chunk, counted on `threads` threads. The
-/// first error from `progress` stops every thread, and is returned.
-pub fn count_lines<P: Progress>(
-    chunks: &[&[u8]],
-    threads: usize,
-    progress: &P,
-) -> Result<Vec<usize>, P::Error> {
-    let counts: Vec<AtomicUsize> = chunks.iter().map(|_| AtomicUsize::new(0)).collect();
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let first_error = Mutex::new(None);
-    thread::scope(|scope| {
-        for _ in 0..threads.min(chunks.len()) {
-            scope.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(chunk) = chunks.get(index) else {
-                        break;
-                    };
-                    let lines = chunk.iter().filter(|&&byte| byte == b'\n').count();
-                    counts[index].store(lines, Ordering::Relaxed);
-                    if let Err(error) = progress.chunk_done(chunks.len()) {
-                        stop.store(true, Ordering::Relaxed);
-                        first_error.lock().unwrap().get_or_insert(error);
-                    }
-                }
-            });
-        }
-    });
-    match first_error.into_inner().unwrap() {
-        Some(error) => Err(error),
-        None => Ok(counts.into_iter().map(AtomicUsize::into_inner).collect()),
-    }
-}
-
-// The binding.
+// The lesson's library, the same file: a port changes only the binding.
+#[path = "../../src/library.rs"]
+mod library;
+use library::{count_lines, Progress};
 
 /// A Python callable told `callback(done, total)` after each chunk, with
 /// `done` counted in the counter's `Mutex`.
