@@ -319,3 +319,20 @@ def test_the_lock_before_the_gil_deadlocks_with_a_poller(tmp_path, build_python,
     build_scratch_module(tmp_path, build_python, "workers", source, BINDINGS_OF[path], files=["workers/src/library.rs"])
     with pytest.raises(subprocess.TimeoutExpired):
         together("import workers", cwd=tmp_path, timeout=20)
+
+
+@binding_independent
+@once_per_run
+def test_lock_py_attached_saves_a_poller_but_not_a_lock_held_across_python(tmp_path, build_python):
+    """The twin's `done()` waits detached, so the pitfall's order no longer
+    deadlocks with a thread that polls; a `progress` that calls `done()`
+    while its own thread holds the lock still hangs."""
+    path = "workers/pyo3/src/lib.rs"
+    changes = [LOCK_THEN_GIL[path][0], ('#[path = "../../src/library.rs"]\n', "")]
+    source = changed_source(path, changes)
+    build_scratch_module(tmp_path, build_python, "workers", source, "pyo3", files=["workers/src/library.rs"])
+    polling_only = TOGETHER.format(import_line="import workers").replace("assert counter.done() >= done", "pass")
+    result = run_python("-c", polling_only, cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "20000 True True\n"), result.stderr
+    with pytest.raises(subprocess.TimeoutExpired):
+        together("import workers", cwd=tmp_path, timeout=20)
