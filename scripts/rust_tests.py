@@ -25,7 +25,17 @@ import sys
 import sysconfig
 
 from lessons import lesson, rust_tested_packages
-from workspace import PYO3_OLDEST, ROOT, ArgumentParser, ScriptError, bindings_for, cargo_target_dir, dotted, step
+from workspace import (
+    PYO3_OLDEST,
+    ROOT,
+    ArgumentParser,
+    ScriptError,
+    bindings_for,
+    cargo_target_dir,
+    dotted,
+    pinned_environment,
+    step,
+)
 
 
 def rust_tests_target_dir():
@@ -37,8 +47,7 @@ def embedded_python_environment(python=sys.executable):
     """The environment for `cargo test` against this Python: both bindings
     pinned to it, its shared libpython first on the loader's path, and a
     target folder of its own."""
-    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), PYO3_PYTHON=str(python))
-    env["CARGO_TARGET_DIR"] = str(rust_tests_target_dir())
+    env = pinned_environment(python, rust_tests_target_dir())
     libdir = sysconfig.get_config_var("LIBDIR")
     if sysconfig.get_config_var("Py_ENABLE_SHARED") and libdir:
         variable = "DYLD_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH"

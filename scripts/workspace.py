@@ -93,6 +93,15 @@ def step(what, say=to_stderr):
     say(f"{what}: done in {time.monotonic() - start:.1f} s")
 
 
+def pinned_environment(python, target_dir=None):
+    """This process's environment with both bindings' build scripts pinned
+    to `python` (and Cargo's output in `target_dir`, if given)."""
+    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), PYO3_PYTHON=str(python))
+    if target_dir is not None:
+        env["CARGO_TARGET_DIR"] = str(target_dir)
+    return env
+
+
 def cargo_build(python=sys.executable, release=False, target_dir=None, quiet=False, lessons=None):
     """Build the lessons (by default every one) and their PyO3 twins for
     `python`.
@@ -111,9 +120,7 @@ def cargo_build(python=sys.executable, release=False, target_dir=None, quiet=Fal
         print(warning, file=sys.stderr)
     # Both bindings' build scripts read their interpreter from the
     # environment; both are pinned to the same one.
-    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), PYO3_PYTHON=str(python))
-    if target_dir is not None:
-        env["CARGO_TARGET_DIR"] = str(target_dir)
+    env = pinned_environment(python, target_dir)
     with_twins = "pyo3" in bindings_for(version)
     if not with_twins:
         print(

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from binding_switch import module_path, python_command, select_binding  # noqa: E402
 from lessons import lesson_crates, lesson_folders, twin_lessons  # noqa: E402
 from readme_sessions import readme_blocks  # noqa: E402
-from workspace import step  # noqa: E402
+from workspace import pinned_environment, step  # noqa: E402
 
 BINDING = select_binding()
 PYO3 = BINDING == "pyo3"
@@ -162,7 +162,7 @@ def cargo_build_in(folder, python, target_dir, *args):
     workspace) for `python`, into `target_dir`, with this workspace's
     Cargo.lock, so that it needs no crate versions the workspace lacks."""
     shutil.copy(str(ROOT / "Cargo.lock"), str(Path(folder) / "Cargo.lock"))
-    env = dict(os.environ, PYTHON_SYS_EXECUTABLE=str(python), PYO3_PYTHON=str(python), CARGO_TARGET_DIR=str(target_dir))
+    env = pinned_environment(python, target_dir)
     with announced(f"cargo build of a scratch crate ({Path(folder).name})"):
         return subprocess.run(
             ["cargo", "build", "--quiet", *args], cwd=str(folder), env=env, capture_output=True, text=True
@@ -211,6 +211,21 @@ def changed_source(path, changes):
         assert source.count(old) == 1, f"{path} no longer has the code a test changes:\n{old}"
         source = source.replace(old, new)
     return source
+
+
+# How a twin includes its lesson's library file (lessons 9 and 10).
+LIBRARY_PATH = '#[path = "../../src/library.rs"]\n'
+
+
+def build_changed_lesson(folder, python, lesson, binding, changes):
+    """A scratch copy of `lesson`'s crate (binding "cpython") or twin
+    ("pyo3") with `changes` made, built as the module `lesson` in `folder`;
+    the lesson's src/library.rs, where it has one, goes beside lib.rs."""
+    path = f"{lesson}/src/lib.rs" if binding == "cpython" else f"{lesson}/pyo3/src/lib.rs"
+    source = changed_source(path, changes)
+    library = f"{lesson}/src/library.rs"
+    files = [library] if (ROOT / library).is_file() else []
+    return build_scratch_module(folder, python, lesson, source.replace(LIBRARY_PATH, ""), binding, files=files)
 
 
 def build_scratch_module(folder, python, module, source, binding, extra=(), files=()):

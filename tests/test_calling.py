@@ -20,8 +20,8 @@ from conftest import (
     ROOT,
     UNDER_VALGRIND,
     binding_independent,
+    build_changed_lesson,
     build_lesson_alone,
-    build_scratch_module,
     changed_source,
     describe_exit,
     once_per_run,
@@ -726,15 +726,10 @@ def test_holding_the_borrow_while_python_runs_panics_in_rust_cpython(tmp_path, b
     )
 
 
-# In a scratch crate, the lesson's library sits beside the twin's lib.rs.
-LIBRARY_BESIDE = ('#[path = "../../src/library.rs"]\n', "")
-
-
 def build_changed_twin(tmp_path, build_python, changes):
     """A scratch copy of the twin with `changes` made, in `tmp_path` as the
     module `calling`."""
-    source = changed_source("calling/pyo3/src/lib.rs", [*changes, LIBRARY_BESIDE])
-    return build_scratch_module(tmp_path, build_python, "calling", source, "pyo3", files=["calling/src/library.rs"])
+    return build_changed_lesson(tmp_path, build_python, "calling", "pyo3", changes)
 
 
 @binding_independent

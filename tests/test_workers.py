@@ -11,8 +11,7 @@ import pytest
 from conftest import (
     UNDER_VALGRIND,
     binding_independent,
-    build_scratch_module,
-    changed_source,
+    build_changed_lesson,
     describe_exit,
     extraction_note,
     once_per_run,
@@ -312,11 +311,7 @@ BINDINGS_OF = {"workers/src/lib.rs": "cpython", "workers/pyo3/src/lib.rs": "pyo3
 @once_per_run
 @pytest.mark.parametrize("path", sorted(LOCK_THEN_GIL), ids=["rust-cpython", "pyo3"])
 def test_the_lock_before_the_gil_deadlocks_with_a_poller(tmp_path, build_python, path):
-    changes = LOCK_THEN_GIL[path]
-    if BINDINGS_OF[path] == "pyo3":  # the lesson's library sits beside lib.rs in the scratch crate
-        changes = [*changes, ('#[path = "../../src/library.rs"]\n', "")]
-    source = changed_source(path, changes)
-    build_scratch_module(tmp_path, build_python, "workers", source, BINDINGS_OF[path], files=["workers/src/library.rs"])
+    build_changed_lesson(tmp_path, build_python, "workers", BINDINGS_OF[path], LOCK_THEN_GIL[path])
     with pytest.raises(subprocess.TimeoutExpired):
         together("import workers", cwd=tmp_path, timeout=20)
 
@@ -327,10 +322,8 @@ def test_lock_py_attached_saves_a_poller_but_not_a_lock_held_across_python(tmp_p
     """The twin's `done()` waits detached, so the pitfall's order no longer
     deadlocks with a thread that polls; a `progress` that calls `done()`
     while its own thread holds the lock still hangs."""
-    path = "workers/pyo3/src/lib.rs"
-    changes = [LOCK_THEN_GIL[path][0], ('#[path = "../../src/library.rs"]\n', "")]
-    source = changed_source(path, changes)
-    build_scratch_module(tmp_path, build_python, "workers", source, "pyo3", files=["workers/src/library.rs"])
+    worker_order_only = LOCK_THEN_GIL["workers/pyo3/src/lib.rs"][:1]
+    build_changed_lesson(tmp_path, build_python, "workers", "pyo3", worker_order_only)
     polling_only = TOGETHER.format(import_line="import workers").replace("assert counter.done() >= done", "pass")
     result = run_python("-c", polling_only, cwd=tmp_path, timeout=60)
     assert (result.returncode, result.stdout) == (0, "20000 True True\n"), result.stderr
