@@ -5,7 +5,8 @@ the borrowing iterator of lesson `borrowed`, with their PyO3 twins, every
 figure a ratio to the builtin set. Threads: lesson `threads`'s CRC-32, with
 the GIL released and held, against zlib.crc32, from 64 B to 64 MiB and on 1,
 2 and 4 threads. Calls: lesson `function`'s and lesson `klass`'s, against
-Python's own. Calling: lesson `calling`'s calls from Rust into Python, and
+Python's own, and lesson `costs`'s four steps, against the same function in
+C and in Cython (built by floor.py). Calling: lesson `calling`'s calls from Rust into Python, and
 its attribute reads, against C code doing the same.
 
 Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling] [--rounds N]
@@ -22,12 +23,14 @@ import platform
 import subprocess
 import sys
 import time
+import timeit
 from collections import deque
 from datetime import date
 from pathlib import Path
 
 import bench_threads
 from copy_libs import copy_lessons
+from floor import build_floor, cython_version
 from lessons import number
 from workspace import ROOT, ArgumentParser, ScriptError, bindings_for, cargo_build, markdown_table, resident_bytes, step
 
@@ -324,22 +327,61 @@ class Greeter:
         return f"Hello, {name}!"
 
 
-def call_costs(rounds):
-    """ns per call of lesson 2's function and lesson 3's method, in Python
-    and in each binding: {(call, binding): ns}."""
-    from target.release import function, klass
+# Lesson `costs`: its steps, in order, with what each one takes away.
+COSTS_README = ROOT / "costs" / "README.md"
+COSTS_START, COSTS_END = "<!-- bench-costs:start -->", "<!-- bench-costs:end -->"
+STEPS = (
+    ("greet", "nothing: lesson 2's code"),
+    ("greet_borrowing", "a copy of the argument, `format!`"),
+    ("greet_meth_o", "the argument tuple and the argument parser"),
+    ("greet_in_place", "decoding UTF-8, a Rust buffer"),
+)
+# The lesson's goal: its fastest step within this factor of the floor, the
+# faster of the C and the Cython `greet`.
+FLOOR_GOAL = 1.15
+FLOOR_LABELS = {
+    "python": 'Python: `def greet(string): return f"Hello, {string}!"`',
+    "C": "C: `METH_O`, one allocation",
+    "Cython": "Cython {version}: `def greet(str string not None)`",
+}
 
-    calls = {("function", "python"): greeting, ("method", "python"): Greeter().greet}
-    calls.update({("function", "cpython"): function.greet, ("method", "cpython"): klass.Class().greet})
+
+def call_time(function, argument):
+    """Seconds per `function(argument)`, timed as timeit times a statement
+    (no wrapper's call counted): the best of three batches of at least
+    5 ms, the garbage collector off."""
+    timer = timeit.Timer("function(argument)", globals={"function": function, "argument": argument})
+    number = 1
+    while timer.timeit(number) < 0.005:
+        number *= 2
+    return min(timer.timeit(number) for _ in range(3)) / number
+
+
+def call_costs(rounds, floor=None):
+    """ns per call of lesson 2's function, lesson 3's method and lesson
+    `costs`'s steps, in Python, in each binding and in the `floor`
+    modules ({"C": module, "Cython": module}): {(what, who): ns}."""
+    from target.release import costs, function, klass
+
+    modules = {"cpython": (function, klass, costs)}
     if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
+        from target.release.pyo3 import costs as costs_twin
         from target.release.pyo3 import function as function_twin
         from target.release.pyo3 import klass as klass_twin
 
-        calls.update({("function", "pyo3"): function_twin.greet, ("method", "pyo3"): klass_twin.Class().greet})
+        modules["pyo3"] = (function_twin, klass_twin, costs_twin)
+    calls = {("function", "python"): greeting, ("method", "python"): Greeter().greet}
+    for binding, (function_module, klass_module, costs_module) in modules.items():
+        calls[("function", binding)] = function_module.greet
+        calls[("method", binding)] = klass_module.Class().greet
+        for name, _removed in STEPS:
+            calls[(name, binding)] = getattr(costs_module, name)
+    for name, module in (floor or {}).items():
+        calls[("floor", name)] = module.greet
     results = {}
     for _ in range(rounds):
         for key, call in calls.items():
-            value = best_time(functools.partial(call, "Smith")) * 1e9
+            value = call_time(call, "Smith") * 1e9
             results[key] = min(results.get(key, value), value)
     return results
 
@@ -360,6 +402,49 @@ def calls_table(results):
             ]
         )
     return markdown_table(rows)
+
+
+def costs_table(results, cython=None):
+    """Lesson `costs`'s steps in each binding, then Python and the floors,
+    each in ns and as a ratio to the floor (the faster of C and Cython);
+    `cython` is the Cython version measured."""
+    floors = [results[("floor", name)] for name in ("C", "Cython") if ("floor", name) in results]
+    floor = min(floors) if floors else None
+
+    def cell(value):
+        if value is None:
+            return "n/a"
+        return f"{value:.0f} ns" + ("" if floor is None else f" ({value / floor:.2f}x)")
+
+    rows = [["step", "rust-cpython", "PyO3", "what it takes away"]]
+    for place, (name, removed) in enumerate(STEPS, 1):
+        times = (cell(results.get((name, binding))) for binding in ("cpython", "pyo3"))
+        rows.append([f"{place}. `{name}`", *times, removed])
+    steps = markdown_table(rows)
+    rows = [["for comparison", "ns per call"]]
+    for who, key in (("python", ("function", "python")), ("C", ("floor", "C")), ("Cython", ("floor", "Cython"))):
+        if key in results:
+            rows.append([FLOOR_LABELS[who].replace("{version}", str(cython)), cell(results[key])])
+    return steps + "\n\n" + markdown_table(rows)
+
+
+def costs_goal_lines(results, missing=None):
+    """One line per binding: its fastest step against the floor and the
+    goal, met or missed; and why any floor is missing."""
+    lines = [f"{name} not measured: {reason}" for name, reason in (missing or {}).items()]
+    floors = [results[("floor", name)] for name in ("C", "Cython") if ("floor", name) in results]
+    if not floors:
+        return lines + ["no floor measured: the goal cannot be checked"]
+    floor = min(floors)
+    for binding, label in (("cpython", "rust-cpython"), ("pyo3", "PyO3")):
+        timed = [(results[(name, binding)], name) for name, _removed in STEPS if (name, binding) in results]
+        if not timed:
+            continue
+        best, name = min(timed)
+        verdict = "met" if best <= FLOOR_GOAL * floor else "missed"
+        lines.append(f"{label}: the fastest step, `{name}`, takes {best / floor:.2f}x the floor's time")
+        lines[-1] += f" (goal: at most {FLOOR_GOAL}x): {verdict}"
+    return lines
 
 
 CALLING_README = ROOT / "calling" / "README.md"
@@ -442,7 +527,7 @@ def main(argv=None):
         "--section",
         choices=("all", "calls", "sets", "threads", "calling"),
         default="all",
-        help="what to measure: the cost of a call (lessons 2 and 3), the set iterators, "
+        help="what to measure: the cost of a call (lessons 2, 3 and costs), the set iterators, "
         "the threads lesson's checksums, Rust calling Python (lesson calling), or all of them (default)",
     )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
@@ -479,13 +564,26 @@ def main(argv=None):
     writes = {}  # path -> [(markers, body)]
     plots = []
     if args.section in ("all", "calls"):
+        floor_dir = ROOT / "target" / "floor" / "py{}{}".format(*sys.version_info[:2])
+        try:
+            with step("building the C and Cython floor"):
+                built, missing = build_floor(floor_dir)
+        except ScriptError as error:
+            print(f"bench: error: {error}", file=sys.stderr)
+            return 1
+        sys.path.insert(0, str(floor_dir))
+        floor = {name: __import__(module) for name, module in built.items()}
         with step("measuring the calls"):
-            table = calls_table(call_costs(args.rounds))
-        report = "\n".join([measured, "", table])
+            results = call_costs(args.rounds, floor)
+        report = "\n".join([measured, "", calls_table(results)])
         print(report + "\n")
-        markers = (CALLS_START, CALLS_END)
         for path in (FULL_REPORT, CALLS_README):
-            writes.setdefault(path, []).append((markers, report))
+            writes.setdefault(path, []).append(((CALLS_START, CALLS_END), report))
+        goals = (f"- {line}" for line in costs_goal_lines(results, missing))
+        report = "\n".join([measured, "", costs_table(results, cython_version()), "", *goals])
+        print(report + "\n")
+        for path in (FULL_REPORT, COSTS_README):
+            writes.setdefault(path, []).append(((COSTS_START, COSTS_END), report))
     if args.section in ("all", "sets"):
         kinds = release_kinds()
         with step("measuring the set iterators"):

@@ -217,15 +217,17 @@ def changed_source(path, changes):
 LIBRARY_PATH = '#[path = "../../src/library.rs"]\n'
 
 
-def build_changed_lesson(folder, python, lesson, binding, changes):
+def build_changed_lesson(folder, python, lesson, binding, changes, extra=()):
     """A scratch copy of `lesson`'s crate (binding "cpython") or twin
-    ("pyo3") with `changes` made, built as the module `lesson` in `folder`;
-    the lesson's src/library.rs, where it has one, goes beside lib.rs."""
+    ("pyo3") with `changes` made, built as the module `lesson` in `folder`
+    (with `extra` dependency lines); the lesson's src/library.rs, where it
+    has one, goes beside lib.rs."""
     path = f"{lesson}/src/lib.rs" if binding == "cpython" else f"{lesson}/pyo3/src/lib.rs"
     source = changed_source(path, changes)
     library = f"{lesson}/src/library.rs"
     files = [library] if (ROOT / library).is_file() else []
-    return build_scratch_module(folder, python, lesson, source.replace(LIBRARY_PATH, ""), binding, files=files)
+    source = source.replace(LIBRARY_PATH, "")
+    return build_scratch_module(folder, python, lesson, source, binding, extra=extra, files=files)
 
 
 def build_scratch_module(folder, python, module, source, binding, extra=(), files=()):

@@ -1,0 +1,187 @@
+//! Lesson 11 in PyO3: lesson 2's `greet`, made faster one step at a
+//! time, with the same four functions and the same results.
+
+use std::ffi::CStr;
+use std::panic::{self, AssertUnwindSafe};
+use std::{ptr, slice};
+
+use pyo3::ffi;
+use pyo3::intern;
+use pyo3::panic::PanicException;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+const PREFIX: &str = "Hello, ";
+const SUFFIX: &str = "!";
+
+// Step 1, lesson 2's twin: the argument is copied into a `String`.
+#[pyfunction]
+fn greet(string: String) -> String {
+    format!("Hello, {}!", string)
+}
+
+// Step 2: `&str` borrows the UTF-8 the `str` keeps; one allocation.
+#[pyfunction]
+fn greet_borrowing(string: &str) -> String {
+    greeting(string)
+}
+
+fn greeting(name: &str) -> String {
+    let mut greeting = String::with_capacity(PREFIX.len() + name.len() + SUFFIX.len());
+    greeting.push_str(PREFIX);
+    greeting.push_str(name);
+    greeting.push_str(SUFFIX);
+    greeting
+}
+
+/// Step 3: a `METH_O` function, written by hand against `pyo3::ffi`.
+unsafe extern "C" fn greet_meth_o(
+    _module: *mut ffi::PyObject,
+    string: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a METH_O function with the GIL held (the thread
+    // is attached), and passes a borrowed reference valid for the call.
+    let (py, string) = unsafe {
+        let py = Python::assume_attached();
+        (py, Bound::from_borrowed_ptr(py, string))
+    };
+    c_result(py, || {
+        let name = string.extract::<&str>().inspect_err(|error: &PyErr| {
+            // What `#[pyfunction]` adds to an argument's error (Python
+            // 3.11 and newer take notes; older ones have no `add_note`).
+            let _ = error
+                .value(py)
+                .call_method1(intern!(py, "add_note"), ("while processing 'string'",));
+        })?;
+        Ok(PyString::new(py, &greeting(name)).into_any().unbind())
+    })
+}
+
+/// Step 4: for an ASCII name, the result is written straight into a new
+/// `str`: one allocation, and no UTF-8 to decode. Any other argument takes
+/// step 3.
+unsafe extern "C" fn greet_in_place(
+    module: *mut ffi::PyObject,
+    string: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: as in `greet_meth_o`: the GIL is held and `string` is valid
+    // for the whole call, which is as long as `name` is used.
+    unsafe {
+        match ascii_characters(string) {
+            Some(name) => ascii_greeting(name),
+            None => greet_meth_o(module, string),
+        }
+    }
+}
+
+/// The characters of `string` if it is a `str` whose characters are all
+/// ASCII, borrowed from it.
+///
+/// # Safety
+/// The GIL is held, and `string` is valid for as long as the slice is used.
+unsafe fn ascii_characters<'a>(string: *mut ffi::PyObject) -> Option<&'a [u8]> {
+    // SAFETY: the caller's promise; every call below is made on a `str`.
+    unsafe {
+        if ffi::PyUnicode_Check(string) == 0 {
+            return None;
+        }
+        let mut size = 0;
+        // A `str` keeps the UTF-8 it makes here for as long as it lives.
+        let utf8 = ffi::PyUnicode_AsUTF8AndSize(string, &mut size);
+        if utf8.is_null() {
+            // A lone surrogate: step 3 raises lesson 2's error for it.
+            ffi::PyErr_Clear();
+            return None;
+        }
+        // As many UTF-8 bytes as characters: every one of them is ASCII.
+        let all_ascii = ffi::PyUnicode_GET_LENGTH(string) == size;
+        all_ascii.then(|| slice::from_raw_parts(utf8.cast(), size as usize))
+    }
+}
+
+/// A new `str` "Hello, {name}!", or NULL with MemoryError set.
+///
+/// # Safety
+/// The GIL is held, and `name` is ASCII.
+unsafe fn ascii_greeting(name: &[u8]) -> *mut ffi::PyObject {
+    let length = PREFIX.len() + name.len() + SUFFIX.len();
+    // SAFETY: the GIL is held. With 127 as its largest character, the new
+    // `str` keeps one byte per character: `length` bytes, uninitialised
+    // until they are all written below.
+    unsafe {
+        let result = ffi::PyUnicode_New(length as ffi::Py_ssize_t, 127);
+        if result.is_null() {
+            return result;
+        }
+        let data = ffi::PyUnicode_DATA(result).cast::<u8>();
+        ptr::copy_nonoverlapping(PREFIX.as_ptr(), data, PREFIX.len());
+        ptr::copy_nonoverlapping(name.as_ptr(), data.add(PREFIX.len()), name.len());
+        ptr::copy_nonoverlapping(
+            SUFFIX.as_ptr(),
+            data.add(PREFIX.len() + name.len()),
+            SUFFIX.len(),
+        );
+        result
+    }
+}
+
+/// What a function called from C returns: a new reference, or NULL with
+/// the exception set. A panic must not unwind into CPython (Rust would
+/// abort the process), so it becomes the `PanicException` PyO3 raises.
+fn c_result(py: Python<'_>, body: impl FnOnce() -> PyResult<Py<PyAny>>) -> *mut ffi::PyObject {
+    let error = match panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => return value.into_ptr(),
+        Ok(Err(error)) => error,
+        Err(payload) => {
+            let text = payload.downcast_ref::<&str>().copied();
+            let text = text.or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            let message = text.unwrap_or("panic from Rust code").to_owned();
+            PanicException::new_err(message)
+        }
+    };
+    error.restore(py);
+    ptr::null_mut()
+}
+
+/// Adds the `METH_O` functions to `module`, as a C extension adds its
+/// functions (`#[pyfunction]` does not offer `METH_O`). Each `ml_doc`
+/// starts with the signature `inspect` shows.
+fn add_meth_o_functions(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let meth_o =
+        |name: &'static CStr, meth: ffi::PyCFunction, doc: &'static CStr| ffi::PyMethodDef {
+            ml_name: name.as_ptr(),
+            ml_meth: ffi::PyMethodDefPointer { PyCFunction: meth },
+            ml_flags: ffi::METH_O,
+            ml_doc: doc.as_ptr(),
+        };
+    // The functions CPython makes keep pointers into this table: it must
+    // never be freed.
+    let table = Box::leak(Box::new([
+        meth_o(
+            c"greet_meth_o",
+            greet_meth_o,
+            c"greet_meth_o($module, string, /)\n--\n\n",
+        ),
+        meth_o(
+            c"greet_in_place",
+            greet_in_place,
+            c"greet_in_place($module, string, /)\n--\n\n",
+        ),
+        // The end of the table.
+        ffi::PyMethodDef::zeroed(),
+    ]));
+    // SAFETY: the GIL is held; the table ends with an empty entry, and
+    // lives as long as the process.
+    if unsafe { ffi::PyModule_AddFunctions(module.as_ptr(), table.as_mut_ptr()) } < 0 {
+        return Err(PyErr::fetch(module.py()));
+    }
+    Ok(())
+}
+
+#[pymodule]
+fn costs(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(greet, module)?)?;
+    module.add_function(wrap_pyfunction!(greet_borrowing, module)?)?;
+    add_meth_o_functions(module)?;
+    Ok(())
+}

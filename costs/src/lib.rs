@@ -1,0 +1,196 @@
+//! Lesson 11: what a call costs. Lesson 2's `greet`, made faster one step
+//! at a time; each step is a function of this module, and each returns what
+//! lesson 2's `greet` returns (or raises what it raises).
+
+use std::borrow::Cow;
+use std::ffi::CStr;
+use std::panic::{self, AssertUnwindSafe};
+use std::{ptr, slice};
+
+use cpython::{
+    exc, py_fn, py_module_initializer, PyErr, PyModule, PyObject, PyResult, PyString, Python,
+    PythonObject,
+};
+use python3_sys as ffi;
+
+const PREFIX: &str = "Hello, ";
+const SUFFIX: &str = "!";
+
+/// Step 1, lesson 2's code: the argument is copied into a `String`, and
+/// `format!` allocates the result.
+fn greet(_: Python, name: String) -> PyResult<String> {
+    Ok(format!("Hello, {}!", name))
+}
+
+/// Step 2: a `&str` parameter borrows the UTF-8 the `str` keeps, and the
+/// result is built in one allocation of the right size.
+fn greet_borrowing(_: Python, name: &str) -> PyResult<String> {
+    Ok(greeting(name))
+}
+
+fn greeting(name: &str) -> String {
+    let mut greeting = String::with_capacity(PREFIX.len() + name.len() + SUFFIX.len());
+    greeting.push_str(PREFIX);
+    greeting.push_str(name);
+    greeting.push_str(SUFFIX);
+    greeting
+}
+
+/// Step 3: a `METH_O` function. CPython passes the one argument as it is:
+/// no tuple of arguments, no dictionary of keywords, no parser. What
+/// `py_fn!` did besides that is now ours: see `c_result`.
+unsafe extern "C" fn greet_meth_o(
+    _module: *mut ffi::PyObject,
+    string: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls a METH_O function with the GIL held, and passes
+    // a borrowed reference that is valid for the whole call.
+    let (py, string) = unsafe {
+        let py = Python::assume_gil_acquired();
+        (py, PyObject::from_borrowed_ptr(py, string))
+    };
+    c_result(py, || {
+        // The conversion `py_fn!` makes for `&str`: the same errors.
+        let name = string.extract::<Cow<str>>(py)?;
+        Ok(PyString::new(py, &greeting(&name)).into_object())
+    })
+}
+
+/// Step 4: for an ASCII name, the result is written straight into a new
+/// `str`: one allocation, and no UTF-8 to decode. Any other argument takes
+/// step 3.
+unsafe extern "C" fn greet_in_place(
+    module: *mut ffi::PyObject,
+    string: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: as in `greet_meth_o`: the GIL is held and `string` is valid
+    // for the whole call, which is as long as `name` is used.
+    unsafe {
+        match ascii_characters(string) {
+            Some(name) => ascii_greeting(name),
+            None => greet_meth_o(module, string),
+        }
+    }
+}
+
+/// The characters of `string` if it is a `str` whose characters are all
+/// ASCII, borrowed from it.
+///
+/// # Safety
+/// The GIL is held, and `string` is valid for as long as the slice is used.
+unsafe fn ascii_characters<'a>(string: *mut ffi::PyObject) -> Option<&'a [u8]> {
+    // SAFETY: the caller's promise; every call below is made on a `str`.
+    unsafe {
+        if ffi::PyUnicode_Check(string) == 0 {
+            return None;
+        }
+        let mut size = 0;
+        // A `str` keeps the UTF-8 it makes here for as long as it lives.
+        let utf8 = ffi::PyUnicode_AsUTF8AndSize(string, &mut size);
+        if utf8.is_null() {
+            // A lone surrogate: step 3 raises lesson 2's error for it.
+            ffi::PyErr_Clear();
+            return None;
+        }
+        // As many UTF-8 bytes as characters: every one of them is ASCII.
+        let all_ascii = ffi::PyUnicode_GET_LENGTH(string) == size;
+        all_ascii.then(|| slice::from_raw_parts(utf8.cast(), size as usize))
+    }
+}
+
+/// A new `str` "Hello, {name}!", or NULL with MemoryError set.
+///
+/// # Safety
+/// The GIL is held, and `name` is ASCII.
+unsafe fn ascii_greeting(name: &[u8]) -> *mut ffi::PyObject {
+    let length = PREFIX.len() + name.len() + SUFFIX.len();
+    // SAFETY: the GIL is held. With 127 as its largest character, the new
+    // `str` keeps one byte per character: `length` bytes, uninitialised
+    // until they are all written below.
+    unsafe {
+        let result = ffi::PyUnicode_New(length as ffi::Py_ssize_t, 127);
+        if result.is_null() {
+            return result;
+        }
+        let data = ffi::PyUnicode_DATA(result).cast::<u8>();
+        ptr::copy_nonoverlapping(PREFIX.as_ptr(), data, PREFIX.len());
+        ptr::copy_nonoverlapping(name.as_ptr(), data.add(PREFIX.len()), name.len());
+        ptr::copy_nonoverlapping(
+            SUFFIX.as_ptr(),
+            data.add(PREFIX.len() + name.len()),
+            SUFFIX.len(),
+        );
+        result
+    }
+}
+
+/// What a function called from C returns: a new reference, or NULL with
+/// the exception set. A panic must not unwind into CPython (Rust would
+/// abort the process), so it becomes the `SystemError` `py_fn!` raises.
+fn c_result(py: Python, body: impl FnOnce() -> PyResult<PyObject>) -> *mut ffi::PyObject {
+    let error = match panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => return value.steal_ptr(),
+        Ok(Err(error)) => error,
+        Err(payload) => {
+            let text = payload.downcast_ref::<&str>().copied();
+            let text = text.or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            let message = text.map_or("Rust panic".to_owned(), |text| {
+                format!("Rust panic: {text}")
+            });
+            PyErr::new::<exc::SystemError, _>(py, message)
+        }
+    };
+    error.restore(py);
+    ptr::null_mut()
+}
+
+/// Adds the `METH_O` functions to `module`, as a C extension adds its
+/// functions (`py_fn!` cannot declare `METH_O`). Each `ml_doc` starts with
+/// the signature `inspect` shows.
+fn add_meth_o_functions(py: Python, module: &PyModule) -> PyResult<()> {
+    let meth_o =
+        |name: &'static CStr, meth: ffi::PyCFunction, doc: &'static CStr| ffi::PyMethodDef {
+            ml_name: name.as_ptr(),
+            ml_meth: Some(meth),
+            ml_flags: ffi::METH_O,
+            ml_doc: doc.as_ptr(),
+        };
+    // The functions CPython makes keep pointers into this table: it must
+    // never be freed.
+    let table = Box::leak(Box::new([
+        meth_o(
+            c"greet_meth_o",
+            greet_meth_o,
+            c"greet_meth_o($module, string, /)\n--\n\n",
+        ),
+        meth_o(
+            c"greet_in_place",
+            greet_in_place,
+            c"greet_in_place($module, string, /)\n--\n\n",
+        ),
+        // The end of the table.
+        ffi::PyMethodDef {
+            ml_name: ptr::null(),
+            ml_meth: None,
+            ml_flags: 0,
+            ml_doc: ptr::null(),
+        },
+    ]));
+    // SAFETY: the GIL is held; the table ends with an empty entry, and
+    // lives as long as the process.
+    if unsafe { ffi::PyModule_AddFunctions(module.as_object().as_ptr(), table.as_mut_ptr()) } < 0 {
+        return Err(PyErr::fetch(py));
+    }
+    Ok(())
+}
+
+py_module_initializer!(costs, |py, module| {
+    module.add(py, "greet", py_fn!(py, greet(string: String)))?;
+    module.add(
+        py,
+        "greet_borrowing",
+        py_fn!(py, greet_borrowing(string: &str)),
+    )?;
+    add_meth_o_functions(py, module)?;
+    Ok(())
+});
