@@ -41,8 +41,10 @@ TEMPLATE = (
 # line of its run.py, of each lib.rs and of its test file.
 TITLE = re.compile(r"^# Lesson (\d+) — ")
 FIRST_LINE = re.compile(r"^((?://! |\"\"\")Lesson )(\d+)\b")
-# A Markdown link whose text says "lesson N" (any case).
-LESSON_LINK = re.compile(r"\[([^\]]*?\blesson (\d+)\b[^\]]*)\]\(([^)\s#]*)(#[^)\s]*)?\)", re.I | re.S)
+# A Markdown link whose text says "lesson N" (any case). Its text never
+# runs into a fenced block, where a `[` is code, not the start of a link.
+LINK_TEXT = r"(?:(?!```)[^\]])"
+LESSON_LINK = re.compile(rf"\[({LINK_TEXT}*?\blesson (\d+)\b{LINK_TEXT}*)\]\(([^)\s#]*)(#[^)\s]*)?\)", re.I | re.S)
 NAVIGATION = re.compile(r"^(Previous|Next): ", re.M)
 HOSTILE_NAME = "HOSTILE_CALLS"
 

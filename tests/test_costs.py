@@ -280,6 +280,7 @@ def test_a_panic_that_reaches_c_aborts_the_interpreter(tmp_path, build_python, b
     result = run_python("-c", "import costs; costs.greet_meth_o('panic')", cwd=tmp_path)
     assert describe_exit(result.returncode) == "killed by SIGABRT", result.stderr
     assert "no greeting for panic" in result.stderr
+    assert "fatal runtime error:" in result.stderr
     assert result.stderr.rstrip().endswith("aborting")
     # The `py_fn!` step still catches it.
     result = run_python("-c", "import costs; costs.greet_borrowing('panic')", cwd=tmp_path)
@@ -341,7 +342,8 @@ def test_the_floors_refuse_what_is_not_a_str(floor):
 @once_per_run
 def test_cython_calls_its_greet_with_fastcall_and_joins_in_one_allocation(floor):
     """What the lesson says about the C that Cython generates."""
-    floor_module(floor, "Cython")
+    greet = floor_module(floor, "Cython").greet
+    assert type(greet).__name__ == "cython_function_or_method"
     generated = (floor[2] / "greet_cython.c").read_text(encoding="utf-8")
     assert "__Pyx_METH_FASTCALL|METH_KEYWORDS" in generated
     assert "__Pyx_PyUnicode_Join(" in generated

@@ -180,6 +180,10 @@ STANDALONE_CHECKS = {
         " print(calling.Cache(store, settings).fetch(['a'], str.upper))",
         "{'a': 'A'}\n",
     ),
+    "costs": (
+        "import costs; print(costs.greet_in_place('Smith'), costs.greet_meth_o('Zoë'))",
+        "Hello, Smith! Hello, Zoë!\n",
+    ),
 }
 
 

@@ -206,7 +206,7 @@ def test_run_lessons_runs_every_lesson_crate_in_order(build_python):
     headings = [line for line in result.stdout.splitlines() if line.startswith(("Lesson ", "$ "))]
     assert headings == expected_headings
     assert "This module is implemented in Rust.\n" in result.stdout
-    assert result.stdout.count("Hello, Smith!\n") == 2
+    assert result.stdout.splitlines().count("Hello, Smith!") == 2
 
 
 @pytest.mark.skipif(sys.version_info < (3, 9), reason="the PyO3 twins need Python 3.9 or newer")
@@ -512,6 +512,49 @@ def test_bench_calls_table_gives_each_binding_in_ns_and_as_ratios():
     assert [cell.strip() for cell in lines[3].split("|")[-3:-1]] == ["n/a", "n/a"]
 
 
+def fake_costs_results(floor_c=40.0, floor_cython=50.0):
+    results = {("function", "python"): 80.0}
+    if floor_c:
+        results[("floor", "C")] = floor_c
+    if floor_cython:
+        results[("floor", "Cython")] = floor_cython
+    for place, (name, _removed) in enumerate(bench.STEPS):
+        results[(name, "cpython")] = 200.0 - 50 * place
+        results[(name, "pyo3")] = 100.0 - 20 * place
+    return results
+
+
+def test_bench_costs_table_gives_each_step_as_a_ratio_to_the_faster_floor():
+    steps, references = bench.costs_table(fake_costs_results(), cython="3.3.1").split("\n\n")
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in steps.splitlines()[2:]]
+    assert [row[0] for row in rows] == [f"{place}. `{name}`" for place, (name, _) in enumerate(bench.STEPS, 1)]
+    assert rows[0][1:3] == ["200 ns (5.00x)", "100 ns (2.50x)"]
+    assert rows[3][1:3] == ["50 ns (1.25x)", "40 ns (1.00x)"]
+    assert [line.split("|")[2].strip() for line in references.splitlines()[2:]] == [
+        "80 ns (2.00x)",
+        "40 ns (1.00x)",
+        "50 ns (1.25x)",
+    ]
+    assert "Cython 3.3.1" in references
+
+
+def test_bench_costs_goal_lines_judge_the_fastest_step_of_each_binding():
+    lines = bench.costs_goal_lines(fake_costs_results())
+    assert lines == [
+        "rust-cpython: the fastest step, `greet_in_place`, takes 1.25x the floor's time (goal: at most 1.15x): missed",
+        "PyO3: the fastest step, `greet_in_place`, takes 1.00x the floor's time (goal: at most 1.15x): met",
+    ]
+
+
+def test_bench_costs_say_which_floor_is_missing_and_why():
+    lines = bench.costs_goal_lines(fake_costs_results(floor_cython=None), {"Cython": "Cython is not installed"})
+    assert lines[0] == "Cython not measured: Cython is not installed"
+    assert lines[1].endswith("1.25x the floor's time (goal: at most 1.15x): missed")
+    no_floor = bench.costs_goal_lines(fake_costs_results(None, None), {"C": "no C compiler"})
+    assert no_floor == ["C not measured: no C compiler", "no floor measured: the goal cannot be checked"]
+    assert "n/a" not in bench.costs_table(fake_costs_results(None, None)).split("\n\n")[0]
+
+
 def test_bench_calling_table_gives_each_binding_in_ns_and_as_a_ratio_to_c():
     results = {("call", "C"): 40.0, ("call", "cpython"): 100.0, ("call", "pyo3"): 60.0}
     results.update({("settings", "C"): 20.0, ("settings", "cpython"): 50.0})
@@ -727,6 +770,7 @@ def test_bench_threads_tables_have_a_row_per_size_and_per_thread_count():
     [
         ((bench_threads.START, bench_threads.END), "threads", "throughput.png"),
         ((bench.CALLS_START, bench.CALLS_END), "function", None),
+        ((bench.COSTS_START, bench.COSTS_END), "costs", None),
     ],
 )
 def test_lessons_show_benchmark_figures_from_the_same_run_as_the_benchmark_page(markers, lesson, figure):

@@ -15,7 +15,7 @@ import sys
 import pytest
 from conftest import ROOT, binding_independent, copy_sources, once_per_run
 
-from check_lessons import TEMPLATE, check
+from check_lessons import LESSON_LINK, TEMPLATE, check
 from lessons import lessons, number
 
 # The same on every Python version: the main run checks it.
@@ -237,3 +237,8 @@ def test_a_missing_piece_is_named(inserted, tmp_path, piece):
     result = check_lessons(scratch)
     assert result.returncode == 1
     assert message in result.stdout + result.stderr
+
+
+def test_a_bracket_in_a_code_listing_does_not_start_a_lesson_link():
+    text = "```rust\nlet table = [\n```\nas in lesson 2, and [lesson 11](costs/README.md).\n"
+    assert [match.group(1) for match in LESSON_LINK.finditer(text)] == ["lesson 11"]
