@@ -10,6 +10,7 @@ the tests start. Tests read `BINDING` where the two bindings differ.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -213,20 +214,20 @@ def changed_source(path, changes):
     return source
 
 
-# How a twin includes its lesson's library file (lessons 9 and 10).
-LIBRARY_PATH = '#[path = "../../src/library.rs"]\n'
+# How a twin includes a source file of its lesson's (the library of lessons
+# 9 and 10, lesson 11's C API helpers).
+SHARED_SOURCE = re.compile(r'^#\[path = "\.\./\.\./src/\w+\.rs"\]\n', re.M)
 
 
 def build_changed_lesson(folder, python, lesson, binding, changes, extra=()):
     """A scratch copy of `lesson`'s crate (binding "cpython") or twin
     ("pyo3") with `changes` made, built as the module `lesson` in `folder`
-    (with `extra` dependency lines); the lesson's src/library.rs, where it
-    has one, goes beside lib.rs."""
+    (with `extra` dependency lines); the lesson's other source files
+    (src/library.rs and the like) go beside lib.rs."""
     path = f"{lesson}/src/lib.rs" if binding == "cpython" else f"{lesson}/pyo3/src/lib.rs"
-    source = changed_source(path, changes)
-    library = f"{lesson}/src/library.rs"
-    files = [library] if (ROOT / library).is_file() else []
-    source = source.replace(LIBRARY_PATH, "")
+    source = SHARED_SOURCE.sub("", changed_source(path, changes))
+    others = (ROOT / lesson / "src").glob("*.rs")
+    files = sorted(str(other.relative_to(ROOT)) for other in others if other.name != "lib.rs")
     return build_scratch_module(folder, python, lesson, source, binding, extra=extra, files=files)
 
 

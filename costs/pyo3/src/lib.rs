@@ -3,7 +3,7 @@
 
 use std::ffi::CStr;
 use std::panic::{self, AssertUnwindSafe};
-use std::{ptr, slice};
+use std::ptr;
 
 use pyo3::ffi;
 use pyo3::intern;
@@ -13,6 +13,10 @@ use pyo3::types::PyString;
 
 const PREFIX: &str = "Hello, ";
 const SUFFIX: &str = "!";
+
+#[path = "../../src/in_place.rs"]
+mod in_place;
+use in_place::{ascii_characters, ascii_greeting};
 
 // Step 1, lesson 2's twin: the argument is copied into a `String`.
 #[pyfunction]
@@ -71,57 +75,6 @@ unsafe extern "C" fn greet_in_place(
             Some(name) => ascii_greeting(name),
             None => greet_meth_o(module, string),
         }
-    }
-}
-
-/// The characters of `string` if it is a `str` whose characters are all
-/// ASCII, borrowed from it.
-///
-/// # Safety
-/// The GIL is held, and `string` is valid for as long as the slice is used.
-unsafe fn ascii_characters<'a>(string: *mut ffi::PyObject) -> Option<&'a [u8]> {
-    // SAFETY: the caller's promise; every call below is made on a `str`.
-    unsafe {
-        if ffi::PyUnicode_Check(string) == 0 {
-            return None;
-        }
-        let mut size = 0;
-        // A `str` keeps the UTF-8 it makes here for as long as it lives.
-        let utf8 = ffi::PyUnicode_AsUTF8AndSize(string, &mut size);
-        if utf8.is_null() {
-            // A lone surrogate: step 3 raises lesson 2's error for it.
-            ffi::PyErr_Clear();
-            return None;
-        }
-        // As many UTF-8 bytes as characters: every one of them is ASCII.
-        let all_ascii = ffi::PyUnicode_GET_LENGTH(string) == size;
-        all_ascii.then(|| slice::from_raw_parts(utf8.cast(), size as usize))
-    }
-}
-
-/// A new `str` "Hello, {name}!", or NULL with MemoryError set.
-///
-/// # Safety
-/// The GIL is held, and `name` is ASCII.
-unsafe fn ascii_greeting(name: &[u8]) -> *mut ffi::PyObject {
-    let length = PREFIX.len() + name.len() + SUFFIX.len();
-    // SAFETY: the GIL is held. With 127 as its largest character, the new
-    // `str` keeps one byte per character: `length` bytes, uninitialised
-    // until they are all written below.
-    unsafe {
-        let result = ffi::PyUnicode_New(length as ffi::Py_ssize_t, 127);
-        if result.is_null() {
-            return result;
-        }
-        let data = ffi::PyUnicode_DATA(result).cast::<u8>();
-        ptr::copy_nonoverlapping(PREFIX.as_ptr(), data, PREFIX.len());
-        ptr::copy_nonoverlapping(name.as_ptr(), data.add(PREFIX.len()), name.len());
-        ptr::copy_nonoverlapping(
-            SUFFIX.as_ptr(),
-            data.add(PREFIX.len() + name.len()),
-            SUFFIX.len(),
-        );
-        result
     }
 }
 
