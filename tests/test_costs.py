@@ -98,7 +98,6 @@ def meth_o_name(step):
 
 
 def test_run_shows_every_step_and_which_take_a_keyword(run_lesson):
-    no_keywords = [f"TypeError: {meth_o_name(step)} takes no keyword arguments" for step in METH_O_STEPS]
     assert run_lesson("costs") == (
         "greet(...)             Hello, Smith! Hello, Zoë!\n"
         "greet_borrowing(...)   Hello, Smith! Hello, Zoë!\n"
@@ -106,8 +105,8 @@ def test_run_shows_every_step_and_which_take_a_keyword(run_lesson):
         "greet_in_place(...)    Hello, Smith! Hello, Zoë!\n"
         "greet(string=...)             Hello, Smith!\n"
         "greet_borrowing(string=...)   Hello, Smith!\n"
-        f"greet_meth_o(string=...)      {no_keywords[0]}\n"
-        f"greet_in_place(string=...)    {no_keywords[1]}\n"
+        "greet_meth_o(string=...)      raises TypeError\n"
+        "greet_in_place(string=...)    raises TypeError\n"
     )
 
 

@@ -23,6 +23,7 @@ from conftest import (
 import bench
 import bench_threads
 import copy_libs
+import floor
 import memcheck
 from copy_libs import built_for_version, library_filename, module_filename
 from copy_libs import copy_libs as copy_libraries
@@ -553,6 +554,15 @@ def test_bench_costs_say_which_floor_is_missing_and_why():
     no_floor = bench.costs_goal_lines(fake_costs_results(None, None), {"C": "no C compiler"})
     assert no_floor == ["C not measured: no C compiler", "no floor measured: the goal cannot be checked"]
     assert "n/a" not in bench.costs_table(fake_costs_results(None, None)).split("\n\n")[0]
+
+
+def test_a_floor_without_a_c_compiler_is_left_out_with_the_reason(tmp_path, monkeypatch):
+    real = floor.config_words
+    monkeypatch.setattr(floor, "config_words", lambda name: ["no-such-cc"] if name == "CC" else real(name))
+    built, missing = floor.build_floor(tmp_path)
+    assert built == {}
+    assert missing["C"] == "no C compiler: 'no-such-cc' (this Python's CC) is not installed"
+    assert missing["Cython"] in (missing["C"], "Cython is not installed (pip install -r bench-requirements.txt)")
 
 
 def test_bench_calling_table_gives_each_binding_in_ns_and_as_a_ratio_to_c():
