@@ -286,6 +286,29 @@ def test_a_panic_that_reaches_c_aborts_the_interpreter(tmp_path, build_python, b
     assert PANIC_EXCEPTION[binding][0] in result.stderr.splitlines()[-1]
 
 
+# In the twin's METH_O step, PyO3 does not know the thread is attached
+# (`assume_attached`): a `Py` dropped there is released at its next call.
+DROPS_A_PY = ("    c_result(py, || {\n", "    c_result(py, || {\n        drop(string.clone().unbind());\n")
+DEFERRED = """
+import sys, costs
+name = "".join(["Sm", "ith"])
+before = sys.getrefcount(name)
+for _ in range(1000):
+    costs.greet_meth_o(name)
+during = sys.getrefcount(name) - before
+costs.greet("x")
+print(during, sys.getrefcount(name) - before)
+"""
+
+
+@binding_independent
+@once_per_run
+def test_a_py_dropped_under_assume_attached_waits_for_pyo3_s_next_call(tmp_path, build_python):
+    build_changed_lesson(tmp_path, build_python, "costs", "pyo3", [DROPS_A_PY])
+    result = run_python("-c", DEFERRED, cwd=tmp_path)
+    assert result.stdout == "1000 0\n", result.stderr
+
+
 # The floor scripts/bench.py measures the steps against: the same function
 # in C and in Cython, which must return what lesson 2 returns.
 @pytest.fixture(scope="module")

@@ -49,13 +49,18 @@ unsafe extern "C" fn greet_meth_o(
         let py = Python::assume_attached();
         (py, Bound::from_borrowed_ptr(py, string))
     };
+    // PyO3 does not know this thread is attached: a `Py` or `PyErr` dropped
+    // in here would be released only at its next call (see the lesson).
+    // `Bound`s are released at once; nothing else is dropped.
     c_result(py, || {
         let name = string.extract::<&str>().inspect_err(|error: &PyErr| {
-            // What `#[pyfunction]` adds to an argument's error (Python
-            // 3.11 and newer take notes; older ones have no `add_note`).
-            let _ = error
-                .value(py)
-                .call_method1(intern!(py, "add_note"), ("while processing 'string'",));
+            // What `#[pyfunction]` adds to an argument's error, where
+            // exceptions take notes (3.11 and newer).
+            if py.version_info() >= (3, 11) {
+                let _ = error
+                    .value(py)
+                    .call_method1(intern!(py, "add_note"), ("while processing 'string'",));
+            }
         })?;
         Ok(PyString::new(py, &greeting(name)).into_any().unbind())
     })
