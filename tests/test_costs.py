@@ -224,20 +224,32 @@ def test_failing_calls_leave_reference_counts_as_they_were(step):
 
 
 # The pitfall: a panic in a hand-written `extern "C"` function. Two changed
-# copies of each binding's lesson: one whose `greeting` panics for the name
-# "panic", and one that also calls the body without catching the panic.
+# copies of each binding's lesson: one that panics, for a name starting
+# "panic", in its `py_fn!` step and its `METH_O` step, and one that also
+# calls the body without catching the panic.
+def panic_before(line, variable="name"):
+    """A change that makes the code panic, just before `line`, for a name
+    starting "panic"."""
+    return (line, f'if {variable}.starts_with("panic") {{ panic!("no greeting for {{{variable}}}"); }}\n' + line)
+
+
+# In each binding: its `py_fn!` (`#[pyfunction]`) step 2, and its step 3.
 PANICS = {
-    "cpython": ("costs/src/lib.rs", "fn greeting(name: &str) -> String {\n"),
-    "pyo3": ("costs/pyo3/src/lib.rs", "fn greeting(name: &str) -> String {\n"),
+    "cpython": [
+        panic_before("    Ok(greeting(name))\n"),
+        panic_before("        Ok(PyString::new(py, &greeting(&name))"),
+    ],
+    "pyo3": [
+        panic_before("    greeting(string)\n", "string"),
+        panic_before("        Ok(PyString::new(py, &greeting(name))"),
+    ],
 }
-PANIC_LINE = '    if name.starts_with("panic") {\n        panic!("no greeting for {name}");\n    }\n'
 UNCAUGHT = ("panic::catch_unwind(AssertUnwindSafe(body))", "Ok::<_, Box<dyn std::any::Any + Send>>(body())")
 PANIC_EXCEPTION = {"cpython": ("SystemError", "Rust panic: "), "pyo3": ("PanicException", "")}
 
 
 def build_panicking_lesson(folder, python, binding, catch):
-    _path, line = PANICS[binding]
-    changes = [(line, line + PANIC_LINE)] + ([] if catch else [UNCAUGHT])
+    changes = PANICS[binding] + ([] if catch else [UNCAUGHT])
     extra = ['python3-sys = "0.7.2"'] if binding == "cpython" else []
     build_changed_lesson(folder, python, "costs", binding, changes, extra)
 

@@ -13,11 +13,8 @@ use cpython::{
 };
 use python3_sys as ffi;
 
-const PREFIX: &str = "Hello, ";
-const SUFFIX: &str = "!";
-
-mod in_place;
-use in_place::{ascii_characters, ascii_greeting};
+mod text;
+use text::{ascii_characters, ascii_greeting, greeting};
 
 /// Step 1, lesson 2's code: the argument is copied into a `String`, and
 /// `format!` allocates the result.
@@ -29,14 +26,6 @@ fn greet(_: Python, name: String) -> PyResult<String> {
 /// result is built in one allocation of the right size.
 fn greet_borrowing(_: Python, name: &str) -> PyResult<String> {
     Ok(greeting(name))
-}
-
-fn greeting(name: &str) -> String {
-    let mut greeting = String::with_capacity(PREFIX.len() + name.len() + SUFFIX.len());
-    greeting.push_str(PREFIX);
-    greeting.push_str(name);
-    greeting.push_str(SUFFIX);
-    greeting
 }
 
 /// Step 3: a `METH_O` function. CPython passes the one argument as it is:

@@ -11,12 +11,9 @@ use pyo3::panic::PanicException;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-const PREFIX: &str = "Hello, ";
-const SUFFIX: &str = "!";
-
-#[path = "../../src/in_place.rs"]
-mod in_place;
-use in_place::{ascii_characters, ascii_greeting};
+#[path = "../../src/text.rs"]
+mod text;
+use text::{ascii_characters, ascii_greeting, greeting};
 
 // Step 1, lesson 2's twin: the argument is copied into a `String`.
 #[pyfunction]
@@ -28,14 +25,6 @@ fn greet(string: String) -> String {
 #[pyfunction]
 fn greet_borrowing(string: &str) -> String {
     greeting(string)
-}
-
-fn greeting(name: &str) -> String {
-    let mut greeting = String::with_capacity(PREFIX.len() + name.len() + SUFFIX.len());
-    greeting.push_str(PREFIX);
-    greeting.push_str(name);
-    greeting.push_str(SUFFIX);
-    greeting
 }
 
 /// Step 3: a `METH_O` function, written by hand against `pyo3::ffi`.

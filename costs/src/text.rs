@@ -1,10 +1,24 @@
-//! Step 4's two helpers, written against the C API alone. The lesson
-//! compiles this file with `ffi` standing for `python3_sys`, its PyO3 twin
-//! with `ffi` standing for `pyo3::ffi`: raw C API calls port unchanged.
+//! The work the steps share, with no binding in it: the greeting built in
+//! Rust (steps 2 and 3), and step 4's two helpers, which call the C API
+//! alone. The lesson compiles this file with `ffi` standing for
+//! `python3_sys`, its PyO3 twin with `ffi` standing for `pyo3::ffi`: raw C
+//! API calls port unchanged.
 
 use std::{ptr, slice};
 
-use super::{ffi, PREFIX, SUFFIX};
+use super::ffi;
+
+const PREFIX: &str = "Hello, ";
+const SUFFIX: &str = "!";
+
+/// "Hello, {name}!", built in one allocation of the right size.
+pub fn greeting(name: &str) -> String {
+    let mut greeting = String::with_capacity(PREFIX.len() + name.len() + SUFFIX.len());
+    greeting.push_str(PREFIX);
+    greeting.push_str(name);
+    greeting.push_str(SUFFIX);
+    greeting
+}
 
 /// The characters of `string` if it is a `str` whose characters are all
 /// ASCII, borrowed from it.
