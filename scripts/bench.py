@@ -52,27 +52,28 @@ METRICS = (
 )
 
 
+def fastest_batch(run):
+    """Seconds per call, from `run(number)`, which times `number` calls:
+    batches grow until one takes at least 5 ms, and the best of three such
+    batches counts."""
+    number = 1
+    while run(number) < 0.005:
+        number *= 2
+    return min(run(number) for _ in range(3)) / number
+
+
 def best_time(action):
-    """Seconds per call of `action`: calls are batched until a batch takes
-    at least 5 ms, and the best of three batches counts (the garbage
-    collector off, as in timeit)."""
+    """Seconds per call of `action`, the garbage collector off (as in timeit)."""
+
+    def run(number):
+        start = time.perf_counter()
+        for _ in range(number):
+            action()
+        return time.perf_counter() - start
+
     gc.disable()
     try:
-        number = 1
-        while True:
-            start = time.perf_counter()
-            for _ in range(number):
-                action()
-            if time.perf_counter() - start >= 0.005:
-                break
-            number *= 2
-        best = float("inf")
-        for _ in range(3):
-            start = time.perf_counter()
-            for _ in range(number):
-                action()
-            best = min(best, (time.perf_counter() - start) / number)
-        return best
+        return fastest_batch(run)
     finally:
         gc.enable()
 
@@ -348,13 +349,9 @@ FLOOR_LABELS = {
 
 def call_time(function, argument):
     """Seconds per `function(argument)`, timed as timeit times a statement
-    (no wrapper's call counted): the best of three batches of at least
-    5 ms, the garbage collector off."""
+    (no wrapper's call counted, the garbage collector off)."""
     timer = timeit.Timer("function(argument)", globals={"function": function, "argument": argument})
-    number = 1
-    while timer.timeit(number) < 0.005:
-        number *= 2
-    return min(timer.timeit(number) for _ in range(3)) / number
+    return fastest_batch(timer.timeit)
 
 
 def call_costs(rounds, floor=None):
