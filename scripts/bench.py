@@ -7,9 +7,10 @@ the GIL released and held, against zlib.crc32, from 64 B to 64 MiB and on 1,
 2 and 4 threads. Calls: lesson `function`'s and lesson `klass`'s, against
 Python's own, and lesson `costs`'s four steps, against the same function in
 C and in Cython (built by floor.py). Calling: lesson `calling`'s calls from Rust into Python, and
-its attribute reads, against C code doing the same.
+its attribute reads, against C code doing the same. Classes: reading a
+property of lesson `fraction`'s class, against a `__slots__` attribute.
 
-Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling] [--rounds N]
+Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling|classes] [--rounds N]
        [--sizes 10,1000,...] [--plot PATH] [--readme]
 
 It makes its own release build. Everything compared is measured in one
@@ -28,6 +29,7 @@ from collections import deque
 from datetime import date
 from pathlib import Path
 
+import bench_classes
 import bench_threads
 from copy_libs import copy_lessons
 from floor import build_floor, cython_version
@@ -41,6 +43,7 @@ THREADS_README = ROOT / "threads" / "README.md"
 CALLS_README = ROOT / "function" / "README.md"
 CALLS_START, CALLS_END = "<!-- bench-calls:start -->", "<!-- bench-calls:end -->"
 THREADS_PLOT = ROOT / "threads" / "throughput.png"
+CLASSES_README = ROOT / "fraction" / "README.md"
 # Every table and the goals; the lesson shows one summary table.
 FULL_REPORT = ROOT / "BENCHMARK.md"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -522,10 +525,11 @@ def main(argv=None):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--section",
-        choices=("all", "calls", "sets", "threads", "calling"),
+        choices=("all", "calls", "sets", "threads", "calling", "classes"),
         default="all",
         help="what to measure: the cost of a call (lessons 2, 3 and costs), the set iterators, "
-        "the threads lesson's checksums, Rust calling Python (lesson calling), or all of them (default)",
+        "the threads lesson's checksums, Rust calling Python (lesson calling), "
+        "Rust classes used from Python (lesson fraction), or all of them (default)",
     )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
     parser.add_argument(
@@ -616,6 +620,21 @@ def main(argv=None):
         print(("\n" if args.section == "all" else "") + report)
         for path in (FULL_REPORT, CALLING_README):
             writes.setdefault(path, []).append(((CALLING_START, CALLING_END), report))
+    if args.section in ("all", "classes"):
+        from target.release import fraction
+
+        modules = {"cpython": fraction}
+        if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
+            from target.release.pyo3 import fraction as fraction_twin
+
+            modules["pyo3"] = fraction_twin
+        with step("measuring the classes"):
+            results = bench_classes.measure(modules, fastest_batch, args.rounds)
+        goals = (f"- {line}" for line in bench_classes.goal_lines(results))
+        report = "\n".join([measured, "", bench_classes.report(results), "", *goals])
+        print(("\n" if args.section == "all" else "") + report)
+        for path in (FULL_REPORT, CLASSES_README):
+            writes.setdefault(path, []).append(((bench_classes.START, bench_classes.END), report))
     if not args.readme:
         for draw, path, _lesson_path in plots:
             draw(path)

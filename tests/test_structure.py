@@ -242,3 +242,51 @@ def test_a_missing_piece_is_named(inserted, tmp_path, piece):
 def test_a_bracket_in_a_code_listing_does_not_start_a_lesson_link():
     text = "```rust\nlet table = [\n```\nas in lesson 2, and [lesson 11](costs/README.md).\n"
     assert [match.group(1) for match in LESSON_LINK.finditer(text)] == ["lesson 11"]
+
+
+# A Markdown link to a file of the repository, with an optional #anchor.
+LOCAL_LINK = re.compile(r"\]\((?!https?:|mailto:)([^)\s]*?)(?:#([^)\s]+))?\)")
+
+
+def heading_anchors(text):
+    """The anchors GitHub gives a Markdown file's headings: lower case,
+    punctuation dropped, spaces as hyphens, `-1`, `-2` on repeats."""
+    anchors, seen = set(), {}
+    in_fence = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            in_fence = not in_fence
+        if in_fence or not line.startswith("#"):
+            continue
+        title = line.lstrip("#").strip().lower()
+        slug = re.sub(r"[^\w\- ]", "", title).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(slug if count == 0 else f"{slug}-{count}")
+    return anchors
+
+
+def markdown_files():
+    listed = subprocess.run(["git", "ls-files", "*.md"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return [ROOT / name for name in listed.stdout.split()]
+
+
+@binding_independent
+def test_every_link_between_the_markdown_files_reaches_its_file_and_heading():
+    broken = []
+    for path in markdown_files():
+        text = path.read_text(encoding="utf-8")
+        # Links shown as code, in listings or in `spans`, are examples.
+        prose = re.sub(r"`[^`]*`", "", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S))
+        for target, anchor in LOCAL_LINK.findall(prose):
+            linked = (path.parent / target).resolve() if target else path
+            if not linked.exists():
+                broken.append(f"{path.relative_to(ROOT)}: {target} does not exist")
+            elif anchor and linked.suffix == ".md" and anchor not in heading_anchors(linked.read_text("utf-8")):
+                broken.append(f"{path.relative_to(ROOT)}: {target}#{anchor} names no heading")
+    assert not broken, "\n".join(broken)
+
+
+def test_heading_anchors_are_github_s():
+    text = "# Lesson 1 — Title\n## Pitfall: a `str`, and more\n```\n# not a heading\n```\n## Run it\n## Run it\n"
+    assert heading_anchors(text) == {"lesson-1--title", "pitfall-a-str-and-more", "run-it", "run-it-1"}

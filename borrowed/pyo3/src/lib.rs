@@ -159,5 +159,12 @@ fn changed_size() -> PyErr {
 fn borrowed(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<HashSet>()?;
     module.add_class::<SetIterator>()?;
+    // pickle finds a class by its `__module__`: the name this module was
+    // imported as, which `module = "borrowed"` cannot know (lesson 12).
+    for class in ["HashSet", "SetIterator"] {
+        module
+            .getattr(class)?
+            .setattr("__module__", module.name()?)?;
+    }
     Ok(())
 }

@@ -222,5 +222,10 @@ impl Cache {
 #[pymodule]
 fn calling(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Cache>()?;
+    // pickle finds a class by its `__module__`: the name this module was
+    // imported as, which `module = "calling"` cannot know (lesson 12).
+    module
+        .getattr("Cache")?
+        .setattr("__module__", module.name()?)?;
     Ok(())
 }

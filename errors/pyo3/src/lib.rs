@@ -220,6 +220,11 @@ fn no_memory(error: TryReserveError) -> PyErr {
 #[pymodule]
 fn errors(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<HashSet>()?;
+    // pickle finds a class by its `__module__`: the name this module was
+    // imported as, which `module = "errors"` cannot know (lesson 12).
+    module
+        .getattr("HashSet")?
+        .setattr("__module__", module.name()?)?;
     module.add("OutOfRange", module.py().get_type::<OutOfRange>())?;
     Ok(())
 }

@@ -20,5 +20,10 @@ impl Class {
 #[pymodule]
 fn klass(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Class>()?;
+    // pickle finds a class by its `__module__`: the name this module was
+    // imported as, which `module = "klass"` cannot know (lesson 12).
+    module
+        .getattr("Class")?
+        .setattr("__module__", module.name()?)?;
     Ok(())
 }

@@ -90,5 +90,10 @@ impl Counter {
 #[pymodule]
 fn workers(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Counter>()?;
+    // pickle finds a class by its `__module__`: the name this module was
+    // imported as, which `module = "workers"` cannot know (lesson 12).
+    module
+        .getattr("Counter")?
+        .setattr("__module__", module.name()?)?;
     Ok(())
 }

@@ -62,5 +62,12 @@ impl HashSet {
 fn wrapper(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<HashSet>()?;
     module.add_class::<SetIterator>()?;
+    // pickle finds a class by its `__module__`: the name this module was
+    // imported as, which `module = "wrapper"` cannot know (lesson 12).
+    for class in ["HashSet", "SetIterator"] {
+        module
+            .getattr(class)?
+            .setattr("__module__", module.name()?)?;
+    }
     Ok(())
 }
