@@ -8,7 +8,8 @@ the GIL released and held, against zlib.crc32, from 64 B to 64 MiB and on 1,
 Python's own, and lesson `costs`'s four steps, against the same function in
 C and in Cython (built by floor.py). Calling: lesson `calling`'s calls from Rust into Python, and
 its attribute reads, against C code doing the same. Classes: reading a
-property of lesson `fraction`'s class, against a `__slots__` attribute.
+property of lesson `fraction`'s class, against a `__slots__` attribute, and
+a lookup in lesson `mapping`'s, against a dict.
 
 Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling|classes] [--rounds N]
        [--sizes 10,1000,...] [--plot PATH] [--readme]
@@ -43,7 +44,6 @@ THREADS_README = ROOT / "threads" / "README.md"
 CALLS_README = ROOT / "function" / "README.md"
 CALLS_START, CALLS_END = "<!-- bench-calls:start -->", "<!-- bench-calls:end -->"
 THREADS_PLOT = ROOT / "threads" / "throughput.png"
-CLASSES_README = ROOT / "fraction" / "README.md"
 # Every table and the goals; the lesson shows one summary table.
 FULL_REPORT = ROOT / "BENCHMARK.md"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -529,7 +529,7 @@ def main(argv=None):
         default="all",
         help="what to measure: the cost of a call (lessons 2, 3 and costs), the set iterators, "
         "the threads lesson's checksums, Rust calling Python (lesson calling), "
-        "Rust classes used from Python (lesson fraction), or all of them (default)",
+        "Rust classes used from Python (lessons fraction and mapping), or all of them (default)",
     )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
     parser.add_argument(
@@ -621,20 +621,31 @@ def main(argv=None):
         for path in (FULL_REPORT, CALLING_README):
             writes.setdefault(path, []).append(((CALLING_START, CALLING_END), report))
     if args.section in ("all", "classes"):
-        from target.release import fraction
+        from target.release import fraction, mapping
 
-        modules = {"cpython": fraction}
+        modules = {"cpython": {"fraction": fraction, "mapping": mapping}}
         if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
             from target.release.pyo3 import fraction as fraction_twin
+            from target.release.pyo3 import mapping as mapping_twin
 
-            modules["pyo3"] = fraction_twin
+            modules["pyo3"] = {"fraction": fraction_twin, "mapping": mapping_twin}
         with step("measuring the classes"):
             results = bench_classes.measure(modules, fastest_batch, args.rounds)
-        goals = (f"- {line}" for line in bench_classes.goal_lines(results))
-        report = "\n".join([measured, "", bench_classes.report(results), "", *goals])
-        print(("\n" if args.section == "all" else "") + report)
-        for path in (FULL_REPORT, CLASSES_README):
-            writes.setdefault(path, []).append(((bench_classes.START, bench_classes.END), report))
+        parts = [
+            (
+                bench_classes.property_table,
+                bench_classes.property_goal_lines,
+                bench_classes.PROPERTY_MARKERS,
+                "fraction",
+            ),
+            (bench_classes.mapping_table, bench_classes.mapping_goal_lines, bench_classes.MAPPING_MARKERS, "mapping"),
+        ]
+        for class_table, class_goals, markers, lesson in parts:
+            goals = (f"- {line}" for line in class_goals(results))
+            report = "\n".join([measured, "", class_table(results), "", *goals])
+            print("\n" + report)
+            for path in (FULL_REPORT, ROOT / lesson / "README.md"):
+                writes.setdefault(path, []).append((markers, report))
     if not args.readme:
         for draw, path, _lesson_path in plots:
             draw(path)

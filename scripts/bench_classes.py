@@ -6,7 +6,9 @@ counted, the garbage collector off), the best of the rounds, interleaved:
 reading a property of lesson `fraction`'s `Fraction` against reading a
 `__slots__` attribute, which CPython serves from a C-level descriptor (and
 from 3.11 reads at a fixed offset, with no call), and against `int`'s own
-`numerator`, a getter written in C, which is called as the lessons' are.
+`numerator`, a getter written in C, which is called as the lessons' are;
+and `m[key]` on lesson `mapping`'s `StringMap` against the same on a `dict`
+of the same keys.
 """
 
 import fractions
@@ -14,8 +16,13 @@ import timeit
 
 from workspace import markdown_table
 
-START, END = "<!-- bench-classes:start -->", "<!-- bench-classes:end -->"
+# Lesson fraction shows the property table, lesson mapping the lookup's.
+PROPERTY_MARKERS = ("<!-- bench-properties:start -->", "<!-- bench-properties:end -->")
+MAPPING_MARKERS = ("<!-- bench-mappings:start -->", "<!-- bench-mappings:end -->")
 PROPERTY_GOAL = 2.0
+MAPPING_GOAL = 3.0
+# Keys in the mappings measured; the one looked up is among them.
+MAPPING_SIZE = 1_000
 
 
 class SlotsFraction:
@@ -27,28 +34,40 @@ class SlotsFraction:
         self.numerator, self.denominator = numerator, denominator
 
 
+STATEMENTS = {"property": "value.numerator", "mapping": "value[key]"}
+KEY = "key 500"
+
+
 def statement_time(fastest_batch, statement, value):
-    """Seconds per run of `statement`, with `value` bound to the name `value`."""
-    timer = timeit.Timer(statement, globals={"value": value})
+    """Seconds per run of `statement`, with `value` bound to the name
+    `value` and the key looked up to `key`."""
+    timer = timeit.Timer(statement, globals={"value": value, "key": KEY})
     return fastest_batch(timer.timeit)
+
+
+def filled(mapping):
+    for number in range(MAPPING_SIZE):
+        mapping[f"key {number}"] = number
+    return mapping
 
 
 def measure(modules, fastest_batch, rounds):
     """{(what, who): ns}. `modules` maps a binding ("cpython", "pyo3") to
-    its release `fraction` module."""
+    its release modules, {"fraction": ..., "mapping": ...}."""
     subjects = {
         ("property", "slots"): SlotsFraction(3, 4),
         ("property", "fractions"): fractions.Fraction(3, 4),
         ("property", "C"): 3,
+        ("mapping", "dict"): filled({}),
     }
-    for binding, module in modules.items():
-        subjects[("property", binding)] = module.Fraction(3, 4)
-    statements = {"property": "value.numerator"}
+    for binding, lessons in modules.items():
+        subjects[("property", binding)] = lessons["fraction"].Fraction(3, 4)
+        subjects[("mapping", binding)] = filled(lessons["mapping"].StringMap())
     results = {}
     for _ in range(rounds):
         for (what, who), value in subjects.items():
-            seconds = statement_time(fastest_batch, statements[what], value)
-            results[(what, who)] = min(results.get((what, who), seconds * 1e9), seconds * 1e9)
+            nanoseconds = statement_time(fastest_batch, STATEMENTS[what], value) * 1e9
+            results[(what, who)] = min(results.get((what, who), nanoseconds), nanoseconds)
     return results
 
 
@@ -57,8 +76,9 @@ def cell(results, key, floor):
     return "n/a" if value is None else f"{value:.1f} ns ({value / floor:.2f}x)"
 
 
-def report(results):
-    """The table: each binding's figure, Python's, and their ratio to the floor."""
+def property_table(results):
+    """Each binding's property read, a C getter's and Python's, as ratios
+    to a `__slots__` read."""
     floor = results[("property", "slots")]
     rows = [["`value.numerator`", "rust-cpython", "PyO3", "C getter: `int`", "`fractions.Fraction`", "`__slots__`"]]
     rows.append(
@@ -71,7 +91,21 @@ def report(results):
     return markdown_table(rows)
 
 
-def goal_lines(results):
+def mapping_table(results):
+    """Each binding's `m[key]` as a ratio to a dict's."""
+    floor = results[("mapping", "dict")]
+    rows = [["`value[key]`", "rust-cpython", "PyO3", "`dict`"]]
+    rows.append(
+        [
+            f"a lookup among {MAPPING_SIZE:,} `str` keys",
+            *(cell(results, ("mapping", who), floor) for who in ("cpython", "pyo3")),
+            f"{floor:.1f} ns (1.00x)",
+        ]
+    )
+    return markdown_table(rows)
+
+
+def property_goal_lines(results):
     floor, c_getter = results[("property", "slots")], results[("property", "C")]
     lines = []
     for binding, label in (("cpython", "rust-cpython"), ("pyo3", "PyO3")):
@@ -82,5 +116,19 @@ def goal_lines(results):
         lines.append(
             f"{label}: a property read takes {value / floor:.2f}x a `__slots__` read"
             f" (goal: at most {PROPERTY_GOAL}x): {verdict}; {value / c_getter:.2f}x a getter written in C"
+        )
+    return lines
+
+
+def mapping_goal_lines(results):
+    floor = results[("mapping", "dict")]
+    lines = []
+    for binding, label in (("cpython", "rust-cpython"), ("pyo3", "PyO3")):
+        value = results.get(("mapping", binding))
+        if value is None:
+            continue
+        verdict = "met" if value <= MAPPING_GOAL * floor else "missed"
+        lines.append(
+            f"{label}: `m[key]` takes {value / floor:.2f}x a dict's (goal: at most {MAPPING_GOAL}x): {verdict}"
         )
     return lines

@@ -46,6 +46,11 @@ needs_address_space_limit = pytest.mark.skipif(
     UNDER_VALGRIND or not sys.platform.startswith("linux"),
     reason="limits the address space (RLIMIT_AS on Linux, not under valgrind)",
 )
+# How many examples each Hypothesis test draws (scripts/python_matrix.py
+# lowers it for the other interpreters); stateful tests run that many
+# sequences of STATEFUL_SETTINGS' steps.
+HYPOTHESIS_EXAMPLES = int(os.environ.get("LESSONS_HYPOTHESIS_EXAMPLES", "2000"))
+
 # Slow tests whose subject does not change with the Python version (builds
 # of crates of their own, running out of memory) run once per
 # `scripts/test.py`, not again for every version of `--all-pythons`.

@@ -5,7 +5,6 @@ import dataclasses
 import functools
 import gc
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import (
+    HYPOTHESIS_EXAMPLES,
     PYO3,
     ROOT,
     UNDER_VALGRIND,
@@ -170,7 +170,7 @@ def test_a_fetch_loads_and_stores_only_what_the_store_lacks():
 KEYS = st.lists(st.sampled_from(["a", "b", "c", "", "é", "🐍", "a b"]), max_size=8)
 
 
-@settings(max_examples=int(os.environ.get("LESSONS_HYPOTHESIS_EXAMPLES", "2000")) // 10, deadline=None)
+@settings(max_examples=HYPOTHESIS_EXAMPLES // 10, deadline=None)
 @given(keys=KEYS, stored=st.sets(st.sampled_from(["a", "b", "c", "é"])), limit=st.integers(0, 4))
 def test_a_fetch_does_what_the_python_reference_does(keys, stored, limit):
     def run(fetch):

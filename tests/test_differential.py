@@ -10,11 +10,10 @@ Each machine runs LESSONS_HYPOTHESIS_EXAMPLES sequences (default 2,000).
 """
 
 import ctypes
-import os
 from decimal import Decimal
 from fractions import Fraction
 
-from conftest import OUT_OF_RANGE, PYO3, per_binding
+from conftest import HYPOTHESIS_EXAMPLES, OUT_OF_RANGE, PYO3, per_binding
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
@@ -22,7 +21,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from lessons import imitating
 from target.debug import borrowed, errors, wrapper
 
-EXAMPLES = int(os.environ.get("LESSONS_HYPOTHESIS_EXAMPLES", "2000"))
+EXAMPLES = HYPOTHESIS_EXAMPLES
 SETTINGS = settings(
     max_examples=EXAMPLES,
     stateful_step_count=10,

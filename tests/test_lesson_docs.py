@@ -184,6 +184,7 @@ STANDALONE_CHECKS = {
         "import costs; print(costs.greet_in_place('Smith'), costs.greet_meth_o('Zoë'))",
         "Hello, Smith! Hello, Zoë!\n",
     ),
+    "mapping": ("import mapping; m = mapping.StringMap(); m['a'] = 1; print(m)", "StringMap({'a': 1})\n"),
 }
 
 

@@ -21,6 +21,7 @@ from conftest import (
 )
 
 import bench
+import bench_classes
 import bench_threads
 import copy_libs
 import floor
@@ -587,6 +588,70 @@ def test_lesson_calling_shows_the_benchmarks_last_run_of_its_section():
     assert shown == block(ROOT / "BENCHMARK.md")
     assert "Measured " in shown
     assert "call of a Python function" in shown
+
+
+def fake_classes_results(pyo3=True):
+    results = {("property", "slots"): 10.0, ("property", "C"): 20.0, ("property", "fractions"): 50.0}
+    results.update({("property", "cpython"): 25.0, ("mapping", "dict"): 20.0, ("mapping", "cpython"): 70.0})
+    if pyo3:
+        results.update({("property", "pyo3"): 15.0, ("mapping", "pyo3"): 50.0})
+    return results
+
+
+def test_bench_classes_tables_give_each_figure_as_a_ratio_to_python_s_own():
+    lines = bench_classes.property_table(fake_classes_results()).splitlines()
+    assert [cell.strip() for cell in lines[2].split("|")[1:-1]] == [
+        "a property read",
+        "25.0 ns (2.50x)",
+        "15.0 ns (1.50x)",
+        "20.0 ns (2.00x)",
+        "50.0 ns (5.00x)",
+        "10.0 ns (1.00x)",
+    ]
+    lines = bench_classes.mapping_table(fake_classes_results(pyo3=False)).splitlines()
+    assert [cell.strip() for cell in lines[2].split("|")[2:-1]] == ["70.0 ns (3.50x)", "n/a", "20.0 ns (1.00x)"]
+
+
+def test_bench_classes_goal_lines_say_met_or_missed_for_each_binding():
+    results = fake_classes_results()
+    assert bench_classes.property_goal_lines(results) == [
+        "rust-cpython: a property read takes 2.50x a `__slots__` read (goal: at most 2.0x): missed;"
+        " 1.25x a getter written in C",
+        "PyO3: a property read takes 1.50x a `__slots__` read (goal: at most 2.0x): met; 0.75x a getter written in C",
+    ]
+    assert bench_classes.mapping_goal_lines(results) == [
+        "rust-cpython: `m[key]` takes 3.50x a dict's (goal: at most 3.0x): missed",
+        "PyO3: `m[key]` takes 2.50x a dict's (goal: at most 3.0x): met",
+    ]
+    assert len(bench_classes.mapping_goal_lines(fake_classes_results(pyo3=False))) == 1
+
+
+@pytest.mark.parametrize(
+    ("lesson", "markers"), [("fraction", bench_classes.PROPERTY_MARKERS), ("mapping", bench_classes.MAPPING_MARKERS)]
+)
+def test_lessons_12_and_13_show_the_benchmarks_last_run_of_their_table(lesson, markers):
+    def block(path):
+        text = path.read_text(encoding="utf-8")
+        return text[text.index(markers[0]) : text.index(markers[1])]
+
+    shown = block(ROOT / lesson / "README.md")
+    assert shown == block(ROOT / "BENCHMARK.md")
+    assert "Measured " in shown
+    assert "(goal: at most" in shown
+
+
+def test_bench_classes_measures_every_subject_it_reports(monkeypatch):
+    class Lesson:
+        Fraction = staticmethod(lambda n, d: type("F", (), {"numerator": n})())
+        StringMap = dict
+
+    modules = {"cpython": {"fraction": Lesson, "mapping": Lesson}}
+    results = bench_classes.measure(modules, lambda run: run(10) / 10, rounds=1)
+    assert sorted(results) == sorted(
+        [("property", who) for who in ("slots", "fractions", "C", "cpython")]
+        + [("mapping", who) for who in ("dict", "cpython")]
+    )
+    assert all(value > 0 for value in results.values())
 
 
 # valgrind reports: which errors fail `scripts/test.py --valgrind`.

@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 from conftest import (
+    HYPOTHESIS_EXAMPLES,
     ROOT,
     UNDER_VALGRIND,
     binding_independent,
@@ -49,7 +50,7 @@ UNEXPECTED = "{{name}}() got an unexpected keyword argument '{}'"
 TOO_MANY = "{name}() takes from 1 to 2 positional arguments but 3 were given"
 TWICE = "{name}() got multiple values for argument 'data'"
 both = pytest.mark.parametrize("checksum", CHECKSUMS, ids=lambda f: f.__name__)
-EXAMPLES = int(os.environ.get("LESSONS_HYPOTHESIS_EXAMPLES", "2000"))
+EXAMPLES = HYPOTHESIS_EXAMPLES
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 
 

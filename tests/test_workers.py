@@ -1,6 +1,5 @@
 """Lesson 10: lines counted on Rust threads that take the GIL to call Python."""
 
-import os
 import re
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import threading
 
 import pytest
 from conftest import (
+    HYPOTHESIS_EXAMPLES,
     UNDER_VALGRIND,
     binding_independent,
     build_changed_lesson,
@@ -42,7 +42,7 @@ HOSTILE_CALLS = [
     "workers.Counter().done(value)",
 ]
 
-EXAMPLES = int(os.environ.get("LESSONS_HYPOTHESIS_EXAMPLES", "2000"))
+EXAMPLES = HYPOTHESIS_EXAMPLES
 
 
 def ignore(done, total):
