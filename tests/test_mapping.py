@@ -4,6 +4,7 @@ refuses, with its answers, in scratch builds."""
 
 import collections.abc
 import pickle
+import re
 import sys
 import threading
 
@@ -12,6 +13,7 @@ from conftest import (
     HYPOTHESIS_EXAMPLES,
     UNDER_VALGRIND,
     binding_independent,
+    build_changed_lesson,
     build_scratch_module,
     cargo_build_in,
     extraction_note,
@@ -48,8 +50,11 @@ HOSTILE_CALLS = [
     "mapping.StringMap().transaction().__enter__(value)",
     "mapping.Transaction.__enter__(value)",
     "mapping.Transaction(value)",
+    "mapping.Transaction(map=value)",
 ]
 
+# The crate the lesson's container is built on, for scratch copies of it.
+INDEXMAP = 'indexmap = "2.7"'
 INT64 = st.integers(-(2**63), 2**63 - 1)
 # Few keys, so that sequences of operations meet the same ones again; keys
 # that cannot be in the map (not a str, a lone surrogate); one unhashable.
@@ -401,7 +406,25 @@ def test_exit_with_a_kind_that_is_not_a_type_is_a_type_error():
         transaction.__exit__("ValueError", None, None)
 
 
-def test_a_transaction_cannot_be_made_directly():
+def test_a_transaction_is_made_from_a_map_and_nothing_else():
+    stored = filled(a=1)
+    with Transaction(stored) as inside:
+        assert inside is stored
+        stored["b"] = 2
+        raise Rollback
+    assert list(stored) == ["a"]
+    assert type(Transaction(map=stored)) is Transaction
+    for wrong in [1, {}, None, stored.transaction()]:
+        # rust-cpython names the type as CPython does: its own in full.
+        kind = type(wrong)
+        full_name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+        message = per_binding(
+            f"^Expected type that converts to StringMap but received {re.escape(full_name)}$",
+            ("'None' is" if wrong is None else f"'{type(wrong).__name__}' object is")
+            + " not an instance of 'StringMap'",
+        )
+        with pytest.raises(TypeError, match=message + extraction_note("map")):
+            Transaction(wrong)
     with pytest.raises(TypeError):
         Transaction()
 
@@ -493,6 +516,79 @@ def test_threads_that_share_the_map_see_every_change():
     for thread in threads:
         thread.join()
     assert len(stored) == 8_000
+
+
+class ReadsTheMap:
+    """A value whose conversion to an int runs Python code that reads the map."""
+
+    def __init__(self, stored):
+        self.stored = stored
+
+    def __index__(self):
+        return len(self.stored) + self.stored.get("a", 0)
+
+
+class WritesTheMap:
+    """A key whose hash runs Python code that changes the map."""
+
+    def __init__(self, stored):
+        self.stored = stored
+
+    def __hash__(self):
+        self.stored["written"] = len(self.stored)
+        return 1
+
+
+def test_python_code_run_by_an_argument_may_use_the_map():
+    stored = filled(a=10)
+    stored["b"] = ReadsTheMap(stored)
+    stored.limit = ReadsTheMap(stored)
+    assert stored.items() == [("a", 10), ("b", 11)]
+    assert stored.limit == 12
+    key = WritesTheMap(stored)
+    assert stored.get(key) is None
+    assert key not in stored
+    with pytest.raises(KeyError):
+        stored[key]
+    with pytest.raises(KeyError):
+        del stored[key]
+    # Each of the four hashes stored the length it found: 2, then 3.
+    assert stored.items() == [("a", 10), ("b", 11), ("written", 3)]
+
+
+# The twin's `__setitem__` as answer 1 alone would write it: `&mut self`.
+BORROWS_FIRST = (
+    "    fn __setitem__(slf: &Bound<'_, Self>, key: String, value: i64) -> PyResult<()> {\n"
+    "        slf.borrow_mut()\n"
+    "            .entries\n"
+    "            .insert(key, value)\n"
+    "            .map_err(value_error)\n",
+    "    fn __setitem__(&mut self, key: String, value: i64) -> PyResult<()> {\n"
+    "        self.entries.insert(key, value).map_err(value_error)\n",
+)
+
+SETS_A_VALUE_THAT_READS = """
+from mapping import StringMap
+
+class ReadsTheMap:
+    def __index__(self):
+        return len(stored)
+
+stored = StringMap()
+try:
+    stored["a"] = ReadsTheMap()
+except RuntimeError as error:
+    print(type(error).__name__, str(error).splitlines()[0])
+print(stored)
+"""
+
+
+@binding_independent
+@once_per_run
+def test_pyo3_borrows_self_before_it_converts_the_arguments(tmp_path, build_python):
+    build_changed_lesson(tmp_path, build_python, "mapping", "pyo3", [BORROWS_FIRST], extra=[INDEXMAP])
+    result = run_python("-c", SETS_A_VALUE_THAT_READS, cwd=tmp_path)
+    assert result.stdout == "RuntimeError Already mutably borrowed\nStringMap({})\n", result.stderr
 
 
 # The first wall of a port: a `#[pyclass]` must be `Sync`, which a

@@ -112,6 +112,12 @@ py_class!(pub class Transaction |py| {
     // The map as it was when the `with` block began; None outside one.
     data saved: RefCell<Option<Entries>>;
 
+    // Another class's instance as a parameter: `Transaction(m)` is
+    // `m.transaction()`, and anything but a StringMap is a TypeError.
+    def __new__(_cls, map: StringMap) -> PyResult<Transaction> {
+        map.transaction(py)
+    }
+
     def __enter__(&self) -> PyResult<StringMap> {
         let mut saved = self.saved(py).borrow_mut();
         if saved.is_some() {

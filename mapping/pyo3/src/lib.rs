@@ -1,6 +1,6 @@
 //! Lesson 13 in PyO3: the same `StringMap` and `Transaction`, with plain
-//! fields and `&mut self` where the lesson has a `RefCell`, and a `Mutex`
-//! in a `frozen` class where PyO3 never lends `&mut self`.
+//! fields and PyO3's borrow flag where the lesson has a `RefCell`, and a
+//! `Mutex` in a `frozen` class, which PyO3 never lends `&mut self`.
 
 use std::borrow::Cow;
 use std::sync::Mutex;
@@ -17,7 +17,10 @@ use entries::{Entries, Refused};
 create_exception!(mapping, Rollback, PyException);
 
 // Plain fields: PyO3 keeps a borrow flag in the object, and lends each
-// method `&self` or `&mut self` as its signature asks, checked at run time.
+// method `&self` or `&mut self` as its signature asks, checked at run time,
+// for the whole call: arguments are converted after the borrow is taken.
+// A method whose arguments may run Python code (a key's `__hash__`, a
+// value's `__index__`) takes `slf` instead, and borrows after.
 // `mapping` tells Python this is a mapping, not a sequence (`match`
 // statements, and `len` and `[]` of the right protocol).
 #[pyclass(module = "mapping", mapping)]
@@ -38,21 +41,24 @@ impl StringMap {
         self.entries.len()
     }
 
-    fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<i64> {
+    fn __getitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<i64> {
         let found = match text_of(key)? {
-            Some(text) => self.entries.get(&text),
+            Some(text) => slf.borrow().entries.get(&text),
             None => None,
         };
         found.ok_or_else(|| PyKeyError::new_err((key.clone().unbind(),)))
     }
 
-    fn __setitem__(&mut self, key: String, value: i64) -> PyResult<()> {
-        self.entries.insert(key, value).map_err(value_error)
+    fn __setitem__(slf: &Bound<'_, Self>, key: String, value: i64) -> PyResult<()> {
+        slf.borrow_mut()
+            .entries
+            .insert(key, value)
+            .map_err(value_error)
     }
 
-    fn __delitem__(&mut self, key: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn __delitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<()> {
         let removed = match text_of(key)? {
-            Some(text) => self.entries.remove(&text),
+            Some(text) => slf.borrow_mut().entries.remove(&text),
             None => false,
         };
         if removed {
@@ -62,9 +68,9 @@ impl StringMap {
         }
     }
 
-    fn __contains__(&self, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn __contains__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
         Ok(match text_of(key)? {
-            Some(text) => self.entries.contains(&text),
+            Some(text) => slf.borrow().entries.contains(&text),
             None => false,
         })
     }
@@ -75,13 +81,13 @@ impl StringMap {
 
     #[pyo3(signature = (key, default = None))]
     fn get<'py>(
-        &self,
+        slf: &Bound<'py, Self>,
         key: &Bound<'py, PyAny>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = key.py();
         if let Some(text) = text_of(key)? {
-            if let Some(value) = self.entries.get(&text) {
+            if let Some(value) = slf.borrow().entries.get(&text) {
                 return Ok(value.into_pyobject(py)?.into_any());
             }
         }
@@ -111,8 +117,11 @@ impl StringMap {
     // `m.limit = None` comes here as None; `del m.limit` goes to the
     // deleter. Without one, `del` would raise AttributeError.
     #[setter]
-    fn set_limit(&mut self, limit: Option<i64>) -> PyResult<()> {
-        self.entries.set_limit(limit).map_err(value_error)
+    fn set_limit(slf: &Bound<'_, Self>, limit: Option<i64>) -> PyResult<()> {
+        slf.borrow_mut()
+            .entries
+            .set_limit(limit)
+            .map_err(value_error)
     }
 
     #[deleter]
@@ -139,6 +148,11 @@ struct Transaction {
 
 #[pymethods]
 impl Transaction {
+    #[new]
+    fn new(map: &Bound<'_, StringMap>) -> Self {
+        StringMap::transaction(map)
+    }
+
     fn __enter__(&self, py: Python<'_>) -> PyResult<Py<StringMap>> {
         let mut saved = self
             .saved
