@@ -105,30 +105,26 @@ def mapping_table(results):
     return markdown_table(rows)
 
 
+def judged(results, what, floor, goal):
+    """(label, ratio to `floor`, "met" or "missed") for each binding measured."""
+    for binding, label in (("cpython", "rust-cpython"), ("pyo3", "PyO3")):
+        value = results.get((what, binding))
+        if value is not None:
+            yield label, value / floor, "met" if value <= goal * floor else "missed"
+
+
 def property_goal_lines(results):
     floor, c_getter = results[("property", "slots")], results[("property", "C")]
-    lines = []
-    for binding, label in (("cpython", "rust-cpython"), ("pyo3", "PyO3")):
-        value = results.get(("property", binding))
-        if value is None:
-            continue
-        verdict = "met" if value <= PROPERTY_GOAL * floor else "missed"
-        lines.append(
-            f"{label}: a property read takes {value / floor:.2f}x a `__slots__` read"
-            f" (goal: at most {PROPERTY_GOAL}x): {verdict}; {value / c_getter:.2f}x a getter written in C"
-        )
-    return lines
+    return [
+        f"{label}: a property read takes {ratio:.2f}x a `__slots__` read (goal: at most {PROPERTY_GOAL}x):"
+        f" {verdict}; {ratio * floor / c_getter:.2f}x a getter written in C"
+        for label, ratio, verdict in judged(results, "property", floor, PROPERTY_GOAL)
+    ]
 
 
 def mapping_goal_lines(results):
     floor = results[("mapping", "dict")]
-    lines = []
-    for binding, label in (("cpython", "rust-cpython"), ("pyo3", "PyO3")):
-        value = results.get(("mapping", binding))
-        if value is None:
-            continue
-        verdict = "met" if value <= MAPPING_GOAL * floor else "missed"
-        lines.append(
-            f"{label}: `m[key]` takes {value / floor:.2f}x a dict's (goal: at most {MAPPING_GOAL}x): {verdict}"
-        )
-    return lines
+    return [
+        f"{label}: `m[key]` takes {ratio:.2f}x a dict's (goal: at most {MAPPING_GOAL}x): {verdict}"
+        for label, ratio, verdict in judged(results, "mapping", floor, MAPPING_GOAL)
+    ]

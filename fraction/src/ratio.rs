@@ -72,9 +72,8 @@ impl Ratio {
     pub fn div(self, other: Ratio) -> Result<Ratio, RatioError> {
         let ((a, b), (c, d)) = (self.parts(), other.parts());
         if c == 0 {
-            // Python 3.10 and newer say `Fraction(-1, 0)` for any negative
-            // number divided by zero: the numerator is reduced first.
-            return Err(RatioError::ZeroDenominator(a.signum()));
+            // What Python 3.12 and newer say, whatever the dividend.
+            return Err(RatioError::ZeroDenominator(1));
         }
         Ratio::new(a * d, b * c)
     }
