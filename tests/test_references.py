@@ -504,7 +504,7 @@ def test_py_is_clone_only_with_the_py_clone_feature(tmp_path, build_python, feat
     dependency = SCRATCH_DEPENDENCIES["pyo3"]
     if feature:
         dependency = dependency.replace('["extension-module"]', '["extension-module", "py-clone"]')
-    manifest = f'[package]\nname = "cloning"\nversion = "0.1.0"\nedition = "2021"\n\n'
+    manifest = '[package]\nname = "cloning"\nversion = "0.1.0"\nedition = "2021"\n\n'
     manifest += f'[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n{dependency}\n'
     (crate / "Cargo.toml").write_text(manifest, encoding="utf-8")
     (crate / "src" / "lib.rs").write_text(CLONING, encoding="utf-8")
@@ -514,4 +514,3 @@ def test_py_is_clone_only_with_the_py_clone_feature(tmp_path, build_python, feat
     else:
         assert build.returncode != 0
         assert "no method named `clone` found for struct `pyo3::Py<T>`" in build.stderr
-
