@@ -9,9 +9,11 @@ Python's own, and lesson `costs`'s four steps, against the same function in
 C and in Cython (built by floor.py). Calling: lesson `calling`'s calls from Rust into Python, and
 its attribute reads, against C code doing the same. Classes: reading a
 property of lesson `fraction`'s class, against a `__slots__` attribute, and
-a lookup in lesson `mapping`'s, against a dict.
+a lookup in lesson `mapping`'s, against a dict. Memory: lesson `buffers`'s
+zero-copy CRC-32 against a copy and against `bytes` alone, and
+`gc.collect()` over lesson `references`'s objects against `__slots__` ones.
 
-Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling|classes] [--rounds N]
+Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling|classes|memory] [--rounds N]
        [--sizes 10,1000,...] [--plot PATH] [--readme]
 
 It makes its own release build. Everything compared is measured in one
@@ -29,6 +31,8 @@ import timeit
 from collections import deque
 from datetime import date
 from pathlib import Path
+
+import bench_memory
 
 import bench_classes
 import bench_threads
@@ -525,11 +529,12 @@ def main(argv=None):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--section",
-        choices=("all", "calls", "sets", "threads", "calling", "classes"),
+        choices=("all", "calls", "sets", "threads", "calling", "classes", "memory"),
         default="all",
         help="what to measure: the cost of a call (lessons 2, 3 and costs), the set iterators, "
         "the threads lesson's checksums, Rust calling Python (lesson calling), "
-        "Rust classes used from Python (lessons fraction and mapping), or all of them (default)",
+        "Rust classes used from Python (lessons fraction and mapping), "
+        "buffers and the garbage collector (lessons buffers and references), or all of them (default)",
     )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
     parser.add_argument(
@@ -643,6 +648,27 @@ def main(argv=None):
         for class_table, class_goals, markers, lesson in parts:
             goals = (f"- {line}" for line in class_goals(results))
             report = "\n".join([measured, "", class_table(results), "", *goals])
+            print("\n" + report)
+            for path in (FULL_REPORT, ROOT / lesson / "README.md"):
+                writes.setdefault(path, []).append((markers, report))
+    if args.section in ("all", "memory"):
+        from target.release import buffers, references
+
+        modules = {"cpython": {"buffers": buffers, "references": references}}
+        if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
+            from target.release.pyo3 import buffers as buffers_twin
+            from target.release.pyo3 import references as references_twin
+
+            modules["pyo3"] = {"buffers": buffers_twin, "references": references_twin}
+        with step("measuring buffers and the garbage collector"):
+            results = bench_memory.measure(modules, fastest_batch, args.rounds)
+        parts = [
+            (bench_memory.buffer_table, bench_memory.buffer_goal_lines, bench_memory.BUFFER_MARKERS, "buffers"),
+            (bench_memory.gc_table, bench_memory.gc_goal_lines, bench_memory.GC_MARKERS, "references"),
+        ]
+        for table, goal_text, markers, lesson in parts:
+            goals = (f"- {line}" for line in goal_text(results))
+            report = "\n".join([measured, "", table(results), "", *goals])
             print("\n" + report)
             for path in (FULL_REPORT, ROOT / lesson / "README.md"):
                 writes.setdefault(path, []).append((markers, report))

@@ -19,6 +19,7 @@ from workspace import (
     ScriptError,
     bindings_for,
     cargo_build,
+    ensure_gdb,
     ensure_venv,
 )
 
@@ -82,6 +83,7 @@ def main(argv=None):
         python = ensure_venv(sys.executable, ROOT / ".venv")
         cargo_build(sys.executable)
         copy_lessons(quiet=True)
+        ensure_gdb()
     except ScriptError as error:
         print(f"test: error: {error}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ Kept importable on Python 3.7, the oldest interpreter the lessons support.
 import argparse
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -202,3 +203,25 @@ def ensure_venv(python, venv_dir, requirements=ROOT / "dev-requirements.txt"):
             raise ScriptError("could not set up {}: `{}` failed".format(venv_dir, " ".join(step)))
     stamp.write_text(wanted, encoding="utf-8")
     return interpreter
+
+
+def ensure_gdb():
+    """gdb, for lesson 15's look at a crash: installed with apt-get where
+    this runs as root on Debian or Ubuntu; elsewhere left to the reader
+    (the tests that need it skip, and say so)."""
+    if shutil.which("gdb") or not sys.platform.startswith("linux"):
+        return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(
+            "note: gdb is not installed, and only root can apt-get it: lesson 15's gdb test will skip", file=sys.stderr
+        )
+        return
+    with step("installing gdb with apt-get, for lesson 15"):
+        install = ["apt-get", "install", "--yes", "--quiet", "--no-install-recommends", "gdb"]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        if subprocess.run(install, **quiet).returncode != 0:
+            # A fresh machine may have no package lists yet.
+            subprocess.run(["apt-get", "update", "--quiet"], **quiet)
+            subprocess.run(install, **quiet)
+    if not shutil.which("gdb"):
+        print("note: apt-get could not install gdb: lesson 15's gdb test will skip", file=sys.stderr)

@@ -293,7 +293,7 @@ def run_lesson():
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def build_python():
     """The interpreter `scripts/test.py` built the modules with, so that a
     test which runs a build script does not make Cargo rebuild everything."""

@@ -185,6 +185,11 @@ STANDALONE_CHECKS = {
         "Hello, Smith! Hello, Zoë!\n",
     ),
     "mapping": ("import mapping; m = mapping.StringMap(); m['a'] = 1; print(m)", "StringMap({'a': 1})\n"),
+    "buffers": (
+        "import buffers, datetime, zlib; print(buffers.crc32(bytearray(b'abc')) == zlib.crc32(b'abc'),"
+        " buffers.make_datetime(2022, 3, 9) == datetime.datetime(2022, 3, 9))",
+        "True True\n",
+    ),
 }
 
 
