@@ -22,6 +22,7 @@ process, interleaved round by round, keeping the best of the rounds.
 
 import functools
 import gc
+import importlib
 import os
 import platform
 import subprocess
@@ -32,9 +33,8 @@ from collections import deque
 from datetime import date
 from pathlib import Path
 
-import bench_memory
-
 import bench_classes
+import bench_memory
 import bench_threads
 from copy_libs import copy_lessons
 from floor import build_floor, cython_version
@@ -525,6 +525,29 @@ def calling_table(results):
     return markdown_table(rows)
 
 
+def release_modules(*lessons):
+    """{binding: {lesson: its release module}}, for each binding this
+    Python builds."""
+    prefixes = {"cpython": "target.release."}
+    if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
+        prefixes["pyo3"] = "target.release.pyo3."
+    return {
+        binding: {lesson: importlib.import_module(prefix + lesson) for lesson in lessons}
+        for binding, prefix in prefixes.items()
+    }
+
+
+def lesson_reports(parts, results, measured, writes):
+    """Print each (table, goal lines, markers, lesson) report of `results`,
+    and queue it for BENCHMARK.md and the lesson's README."""
+    for table, goal_lines_of, markers, lesson in parts:
+        goals = (f"- {line}" for line in goal_lines_of(results))
+        report = "\n".join([measured, "", table(results), "", *goals])
+        print("\n" + report)
+        for path in (FULL_REPORT, ROOT / lesson / "README.md"):
+            writes.setdefault(path, []).append((markers, report))
+
+
 def main(argv=None):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -626,16 +649,8 @@ def main(argv=None):
         for path in (FULL_REPORT, CALLING_README):
             writes.setdefault(path, []).append(((CALLING_START, CALLING_END), report))
     if args.section in ("all", "classes"):
-        from target.release import fraction, mapping
-
-        modules = {"cpython": {"fraction": fraction, "mapping": mapping}}
-        if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
-            from target.release.pyo3 import fraction as fraction_twin
-            from target.release.pyo3 import mapping as mapping_twin
-
-            modules["pyo3"] = {"fraction": fraction_twin, "mapping": mapping_twin}
         with step("measuring the classes"):
-            results = bench_classes.measure(modules, fastest_batch, args.rounds)
+            results = bench_classes.measure(release_modules("fraction", "mapping"), fastest_batch, args.rounds)
         parts = [
             (
                 bench_classes.property_table,
@@ -645,33 +660,15 @@ def main(argv=None):
             ),
             (bench_classes.mapping_table, bench_classes.mapping_goal_lines, bench_classes.MAPPING_MARKERS, "mapping"),
         ]
-        for class_table, class_goals, markers, lesson in parts:
-            goals = (f"- {line}" for line in class_goals(results))
-            report = "\n".join([measured, "", class_table(results), "", *goals])
-            print("\n" + report)
-            for path in (FULL_REPORT, ROOT / lesson / "README.md"):
-                writes.setdefault(path, []).append((markers, report))
+        lesson_reports(parts, results, measured, writes)
     if args.section in ("all", "memory"):
-        from target.release import buffers, references
-
-        modules = {"cpython": {"buffers": buffers, "references": references}}
-        if "pyo3" in bindings_for(tuple(sys.version_info[:2])):
-            from target.release.pyo3 import buffers as buffers_twin
-            from target.release.pyo3 import references as references_twin
-
-            modules["pyo3"] = {"buffers": buffers_twin, "references": references_twin}
         with step("measuring buffers and the garbage collector"):
-            results = bench_memory.measure(modules, fastest_batch, args.rounds)
+            results = bench_memory.measure(release_modules("buffers", "references"), fastest_batch, args.rounds)
         parts = [
             (bench_memory.buffer_table, bench_memory.buffer_goal_lines, bench_memory.BUFFER_MARKERS, "buffers"),
             (bench_memory.gc_table, bench_memory.gc_goal_lines, bench_memory.GC_MARKERS, "references"),
         ]
-        for table, goal_text, markers, lesson in parts:
-            goals = (f"- {line}" for line in goal_text(results))
-            report = "\n".join([measured, "", table(results), "", *goals])
-            print("\n" + report)
-            for path in (FULL_REPORT, ROOT / lesson / "README.md"):
-                writes.setdefault(path, []).append((markers, report))
+        lesson_reports(parts, results, measured, writes)
     if not args.readme:
         for draw, path, _lesson_path in plots:
             draw(path)

@@ -181,33 +181,6 @@ impl Reader {
     }
 }
 
-/// The first fields of CPython's `PyDateTime_CAPI`, which PyO3's own
-/// `ffi::PyDateTime_CAPI` declares in full; repeated here to show the
-/// capsule as rust-cpython's lesson reads it.
-#[repr(C)]
-struct DateTimeApi {
-    date_type: *mut ffi::PyTypeObject,
-    datetime_type: *mut ffi::PyTypeObject,
-    time_type: *mut ffi::PyTypeObject,
-    delta_type: *mut ffi::PyTypeObject,
-    tzinfo_type: *mut ffi::PyTypeObject,
-    utc: *mut ffi::PyObject,
-    date_from_date:
-        unsafe extern "C" fn(i32, i32, i32, *mut ffi::PyTypeObject) -> *mut ffi::PyObject,
-    #[allow(clippy::type_complexity)]
-    datetime_from_date_and_time: unsafe extern "C" fn(
-        i32,
-        i32,
-        i32,
-        i32,
-        i32,
-        i32,
-        i32,
-        *mut ffi::PyObject,
-        *mut ffi::PyTypeObject,
-    ) -> *mut ffi::PyObject,
-}
-
 #[pyfunction]
 #[pyo3(signature = (year, month, day, hour=0, minute=0, second=0, microsecond=0))]
 #[allow(clippy::too_many_arguments)]
@@ -221,14 +194,14 @@ fn make_datetime(
     second: i32,
     microsecond: i32,
 ) -> PyResult<Py<PyAny>> {
-    // SAFETY: CPython stores a `PyDateTime_CAPI` under this name, whose
-    // first fields `DateTimeApi` repeats, and nothing changes it.
-    let api: &DateTimeApi = unsafe { PyCapsule::import(py, c"datetime.datetime_CAPI")? };
+    // SAFETY: CPython stores a `PyDateTime_CAPI` under this name, which
+    // PyO3 declares in full, and nothing changes it.
+    let api: &ffi::PyDateTime_CAPI = unsafe { PyCapsule::import(py, c"datetime.datetime_CAPI")? };
     // SAFETY: the function checks its arguments and returns a new
     // reference, or NULL with an exception set; `Py_None` is a valid
     // tzinfo for it, and the type is the one it expects. Attached (`py`).
     unsafe {
-        let made = (api.datetime_from_date_and_time)(
+        let made = (api.DateTime_FromDateAndTime)(
             year,
             month,
             day,
@@ -237,7 +210,7 @@ fn make_datetime(
             second,
             microsecond,
             ffi::Py_None(),
-            api.datetime_type,
+            api.DateTimeType,
         );
         Bound::from_owned_ptr_or_err(py, made).map(Bound::unbind)
     }
