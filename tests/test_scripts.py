@@ -22,6 +22,7 @@ from conftest import (
 
 import bench
 import bench_classes
+import bench_memory
 import bench_threads
 import copy_libs
 import floor
@@ -627,9 +628,15 @@ def test_bench_classes_goal_lines_say_met_or_missed_for_each_binding():
 
 
 @pytest.mark.parametrize(
-    ("lesson", "markers"), [("fraction", bench_classes.PROPERTY_MARKERS), ("mapping", bench_classes.MAPPING_MARKERS)]
+    ("lesson", "markers"),
+    [
+        ("fraction", bench_classes.PROPERTY_MARKERS),
+        ("mapping", bench_classes.MAPPING_MARKERS),
+        ("references", bench_memory.GC_MARKERS),
+        ("buffers", bench_memory.BUFFER_MARKERS),
+    ],
 )
-def test_lessons_12_and_13_show_the_benchmarks_last_run_of_their_table(lesson, markers):
+def test_lessons_show_the_benchmarks_last_run_of_their_table(lesson, markers):
     def block(path):
         text = path.read_text(encoding="utf-8")
         return text[text.index(markers[0]) : text.index(markers[1])]
@@ -650,6 +657,74 @@ def test_bench_classes_measures_every_subject_it_reports(monkeypatch):
     assert sorted(results) == sorted(
         [("property", who) for who in ("slots", "fractions", "C", "cpython")]
         + [("mapping", who) for who in ("dict", "cpython")]
+    )
+    assert all(value > 0 for value in results.values())
+
+
+def fake_memory_results(pyo3=True):
+    results = {("gc", "slots", bench_memory.OBJECTS): 4e-3, ("gc", "cpython", bench_memory.OBJECTS): 10e-3}
+    bindings = ("cpython", "pyo3") if pyo3 else ("cpython",)
+    for binding in bindings:
+        for size in bench_memory.SIZES:
+            results[("buffer, bytearray", binding, size)] = size * 1e-10 + 1e-7
+            results[("copy, bytearray", binding, size)] = size * 1e-9 + 1e-7
+            results[("buffer, bytes", binding, size)] = size * 1e-10 + 1.3e-7
+            results[("bytes", binding, size)] = size * 1e-10 + 1e-7
+    if pyo3:
+        results[("gc", "pyo3", bench_memory.OBJECTS)] = 6e-3
+    return results
+
+
+def test_bench_memory_tables_give_times_and_ratios():
+    lines = bench_memory.buffer_table(fake_memory_results()).splitlines()
+    assert len(lines) == 2 + 2 * len(bench_memory.SIZES)
+    assert [cell.strip() for cell in lines[2].split("|")[1:-1]] == [
+        "rust-cpython",
+        "64 B",
+        "106 ns",
+        "164 ns",
+        "1.54x",
+        "136 ns",
+        "106 ns",
+        "1.28x",
+    ]
+    assert lines[-1].split("|")[2].strip() == "64 MiB"
+    lines = bench_memory.gc_table(fake_memory_results(pyo3=False)).splitlines()
+    assert [cell.strip() for cell in lines[2].split("|")[2:-1]] == ["10.00 ms (2.50x)", "n/a", "4.00 ms (1.00x)"]
+
+
+def test_bench_memory_goal_lines_say_met_or_missed_for_each_binding():
+    results = fake_memory_results()
+    (cpython, pyo3) = bench_memory.buffer_goal_lines(results)
+    assert cpython.startswith("rust-cpython: at 64 MiB the zero-copy path is ")
+    assert "(goal: at least 1.5x): met;" in cpython
+    assert cpython.endswith("at 64 B it takes 1.28x the `bytes` path (goal: at most 1.2x): missed")
+    assert pyo3.startswith("PyO3: ")
+    assert bench_memory.gc_goal_lines(results) == [
+        "rust-cpython: a collection takes 2.50x the `__slots__` objects' (goal: at most 2.0x): missed",
+        "PyO3: a collection takes 1.50x the `__slots__` objects' (goal: at most 2.0x): met",
+    ]
+    assert len(bench_memory.buffer_goal_lines(fake_memory_results(pyo3=False))) == 1
+
+
+def test_bench_memory_measures_every_subject_it_reports(monkeypatch):
+    monkeypatch.setattr(bench_memory, "SIZES", (64, 4096))
+    monkeypatch.setattr(bench_memory, "OBJECTS", 100)
+
+    class Buffers:
+        crc32 = crc32_of_copy = crc32_of_bytes = staticmethod(len)
+
+    class References:
+        class Signal:
+            def connect(self, callback):
+                self.callback = callback
+
+    modules = {"cpython": {"buffers": Buffers, "references": References}}
+    results = bench_memory.measure(modules, lambda run: run(10) / 10, rounds=1)
+    paths = ("buffer, bytearray", "copy, bytearray", "buffer, bytes", "bytes")
+    assert sorted(results) == sorted(
+        [(what, "cpython", size) for what in paths for size in (64, 4096)]
+        + [("gc", "slots", 100), ("gc", "cpython", 100)]
     )
     assert all(value > 0 for value in results.values())
 
