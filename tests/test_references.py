@@ -16,10 +16,12 @@ from conftest import (
     SCRATCH_DEPENDENCIES,
     UNDER_VALGRIND,
     binding_independent,
+    build_changed_lesson,
     cargo_build_in,
     once_per_run,
     per_binding,
     run_child,
+    run_python,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -514,3 +516,111 @@ def test_py_is_clone_only_with_the_py_clone_feature(tmp_path, build_python, feat
     else:
         assert build.returncode != 0
         assert "no method named `clone` found for struct `pyo3::Py<T>`" in build.stderr
+
+
+# Without `__clear__`: the collector breaks a cycle at any object in it that
+# has a `tp_clear`, and the callables CPython makes (functions, bound
+# methods, builtin methods) all do.
+
+WITHOUT_CLEAR = {
+    "cpython": (
+        "    def __clear__(&self) {\n"
+        "        let callbacks = match self.callbacks(py).try_borrow_mut() {\n"
+        "            Ok(mut callbacks) => mem::take(&mut *callbacks),\n"
+        "            Err(_) => return,\n"
+        "        };\n"
+        "        release_all(py, callbacks);\n"
+        "    }\n",
+        "",
+    ),
+    "pyo3": (
+        "    fn __clear__(&self) {\n"
+        "        let callbacks = match self.callbacks.try_lock() {\n"
+        "            Ok(mut callbacks) => std::mem::take(&mut *callbacks),\n"
+        "            Err(_) => return,\n"
+        "        };\n"
+        "        // Dropped here, after the lock: freeing them can run Python code.\n"
+        "        drop(callbacks);\n"
+        "    }\n",
+        "",
+    ),
+}
+
+WITHOUT_TRAVERSE = {
+    "cpython": (
+        "    def __traverse__(&self, visit) {\n"
+        "        if let Ok(callbacks) = self.callbacks(py).try_borrow() {\n"
+        "            for callback in callbacks.iter() {\n"
+        "                visit.call(callback)?;\n"
+        "            }\n"
+        "        }\n"
+        "        Ok(())\n"
+        "    }\n",
+        "",
+    ),
+    "pyo3": (
+        "    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {\n"
+        "        if let Ok(callbacks) = self.callbacks.try_lock() {\n"
+        "            for callback in callbacks.iter() {\n"
+        "                visit.call(callback)?;\n"
+        "            }\n"
+        "        }\n"
+        "        Ok(())\n"
+        "    }\n",
+        "",
+    ),
+}
+
+# Two signals, each connected to the other's emit, and a window that only
+# they reach; then a window's own cycle through a signal.
+CYCLES_OF_SIGNALS = """
+import gc, weakref
+from {module} import Signal
+
+class Window:
+    def on_close(self):
+        return "closed"
+
+first, second, window = Signal(), Signal(), Window()
+first.connect(second.emit)
+second.connect(first.emit)
+first.connect(window.on_close)
+alive = weakref.ref(window)
+del first, second, window
+gc.collect()
+print("signals alone:", "kept" if alive() else "freed")
+
+window = Window()
+window.closed = Signal()
+window.closed.connect(window.on_close)
+alive = weakref.ref(window)
+del window
+gc.collect()
+print("through a window:", "kept" if alive() else "freed")
+"""
+
+
+def test_both_cycles_are_freed_with_clear():
+    result = run_child(CYCLES_OF_SIGNALS.format(module="target.debug.references"))
+    assert result.stdout == "signals alone: freed\nthrough a window: freed\n", result.stderr
+
+
+@binding_independent
+@once_per_run
+@pytest.mark.parametrize("binding", ["cpython", "pyo3"])
+@pytest.mark.parametrize(
+    ("removed", "expected"),
+    [
+        (("__clear__",), "signals alone: freed\nthrough a window: freed\n"),
+        (("__clear__", "__traverse__"), "signals alone: kept\nthrough a window: kept\n"),
+    ],
+    ids=["without clear", "without either"],
+)
+def test_without_clear_these_cycles_are_still_freed(tmp_path, build_python, binding, removed, expected):
+    """The lesson's "Try this": without `__clear__`, even two signals
+    connected to each other's `emit` are freed, through the builtin methods
+    between them; without `__traverse__` as well, neither cycle is."""
+    changes = {"__clear__": WITHOUT_CLEAR, "__traverse__": WITHOUT_TRAVERSE}
+    build_changed_lesson(tmp_path, build_python, "references", binding, [changes[name][binding] for name in removed])
+    result = run_python("-c", CYCLES_OF_SIGNALS.format(module="references"), cwd=tmp_path)
+    assert result.stdout == expected, result.stderr
