@@ -6,7 +6,6 @@ that reads a bytearray through a view kept after the bytearray was freed:
 as it is, under valgrind's memcheck, or under gdb with CPython's `py-bt`.
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from copy_libs import library_filename  # noqa: E402
 from memcheck import read_errors  # noqa: E402
-from workspace import pinned_environment  # noqa: E402
+from workspace import ArgumentParser, pinned_environment  # noqa: E402
 
 TARGET = ROOT / "target" / "dangling"
 # The script the tools watch: `size` bytes read through a view whose
@@ -143,7 +142,7 @@ def debugger(folder):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="python3 -m buffers.stale", description=__doc__.split("\n\n")[0])
     parser.add_argument("tool", nargs="?", default="run", choices=("run", "valgrind", "gdb"))
     args = parser.parse_args(argv)
     try:

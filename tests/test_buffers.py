@@ -23,6 +23,7 @@ from conftest import (
     binding_independent,
     once_per_run,
     per_binding,
+    run_python,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -490,3 +491,20 @@ class Exporting(bytes):
 def test_a_subclass_of_bytes_is_read_as_zlib_reads_it():
     data = Exporting(DATA)
     assert crc32(data) == zlib.crc32(data)
+
+
+@binding_independent
+def test_the_demonstration_refuses_a_bad_tool_in_one_line():
+    result = run_python("-m", "buffers.stale", "bogus")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("python3 -m buffers.stale: error: argument tool: invalid choice: 'bogus'")
+
+
+@binding_independent
+@pytest.mark.parametrize(("tool", "missing"), [(stale.memcheck, "valgrind"), (stale.debugger, "gdb")])
+def test_the_demonstration_says_which_tool_is_missing(monkeypatch, tmp_path, tool, missing):
+    monkeypatch.setattr(stale.shutil, "which", lambda name: None)
+    with pytest.raises(stale.StaleError, match=f"^{missing} is not installed"):
+        tool(tmp_path)
