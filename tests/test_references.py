@@ -13,6 +13,7 @@ import weakref
 import pytest
 from conftest import (
     HYPOTHESIS_EXAMPLES,
+    ROOT,
     SCRATCH_DEPENDENCIES,
     UNDER_VALGRIND,
     binding_independent,
@@ -520,53 +521,22 @@ def test_py_is_clone_only_with_the_py_clone_feature(tmp_path, build_python, feat
 # has a `tp_clear`, and the callables CPython makes (functions, bound
 # methods, builtin methods) all do.
 
-WITHOUT_CLEAR = {
-    "cpython": (
-        "    def __clear__(&self) {\n"
-        "        let callbacks = match self.callbacks(py).try_borrow_mut() {\n"
-        "            Ok(mut callbacks) => mem::take(&mut *callbacks),\n"
-        "            Err(_) => return,\n"
-        "        };\n"
-        "        release_all(py, callbacks);\n"
-        "    }\n",
-        "",
-    ),
-    "pyo3": (
-        "    fn __clear__(&self) {\n"
-        "        let callbacks = match self.callbacks.try_lock() {\n"
-        "            Ok(mut callbacks) => std::mem::take(&mut *callbacks),\n"
-        "            Err(_) => return,\n"
-        "        };\n"
-        "        // Dropped here, after the lock: freeing them can run Python code.\n"
-        "        drop(callbacks);\n"
-        "    }\n",
-        "",
-    ),
-}
 
-WITHOUT_TRAVERSE = {
-    "cpython": (
-        "    def __traverse__(&self, visit) {\n"
-        "        if let Ok(callbacks) = self.callbacks(py).try_borrow() {\n"
-        "            for callback in callbacks.iter() {\n"
-        "                visit.call(callback)?;\n"
-        "            }\n"
-        "        }\n"
-        "        Ok(())\n"
-        "    }\n",
-        "",
-    ),
-    "pyo3": (
-        "    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {\n"
-        "        if let Ok(callbacks) = self.callbacks.try_lock() {\n"
-        "            for callback in callbacks.iter() {\n"
-        "                visit.call(callback)?;\n"
-        "            }\n"
-        "        }\n"
-        "        Ok(())\n"
-        "    }\n",
-        "",
-    ),
+def without_method(path, first_line):
+    """The change that deletes the method starting with `first_line` from
+    the source at `path`, up to its closing brace."""
+    lines = (ROOT / path).read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(index for index, line in enumerate(lines) if line.startswith(first_line))
+    end = next(index for index in range(start, len(lines)) if lines[index] == "    }\n")
+    return ("".join(lines[start : end + 1]), "")
+
+
+SOURCES = {"cpython": "references/src/lib.rs", "pyo3": "references/pyo3/src/lib.rs"}
+METHODS = {
+    ("__clear__", "cpython"): "    def __clear__(",
+    ("__traverse__", "cpython"): "    def __traverse__(",
+    ("__clear__", "pyo3"): "    fn __clear__(",
+    ("__traverse__", "pyo3"): "    fn __traverse__(",
 }
 
 # Two signals, each connected to the other's emit, and a window that only
@@ -618,7 +588,7 @@ def test_without_clear_these_cycles_are_still_freed(tmp_path, build_python, bind
     """The lesson's "Try this": without `__clear__`, even two signals
     connected to each other's `emit` are freed, through the builtin methods
     between them; without `__traverse__` as well, neither cycle is."""
-    changes = {"__clear__": WITHOUT_CLEAR, "__traverse__": WITHOUT_TRAVERSE}
-    build_changed_lesson(tmp_path, build_python, "references", binding, [changes[name][binding] for name in removed])
+    changes = [without_method(SOURCES[binding], METHODS[(name, binding)]) for name in removed]
+    build_changed_lesson(tmp_path, build_python, "references", binding, changes)
     result = run_python("-c", CYCLES_OF_SIGNALS.format(module="references"), cwd=tmp_path)
     assert result.stdout == expected, result.stderr
