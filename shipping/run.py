@@ -1,4 +1,4 @@
-"""Lesson 16: lesson 5's set, imported from where pip installed it.
+"""Lesson 17: lesson 5's set, imported from where pip installed it.
 
 Run it as a file, with the Python of the environment it is installed in,
 so that `borrowed` is found in site-packages and not as the lesson 5

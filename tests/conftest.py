@@ -58,10 +58,12 @@ IN_MATRIX = os.environ.get("LESSONS_IN_MATRIX") == "1"
 once_per_run = pytest.mark.skipif(IN_MATRIX, reason="slow, and the same on every version: runs in the main run")
 
 
-def per_binding(cpython, pyo3):
+def per_binding(cpython, pyo3, binding=None):
     """What a lesson's rust-cpython module does, or what its PyO3 twin does
-    instead: where the two differ, both are asserted exactly."""
-    return pyo3 if PYO3 else cpython
+    instead: where the two differ, both are asserted exactly. `binding` is
+    the one serving the code under test where that is not the session's:
+    lesson 16 serves each submodule from either."""
+    return pyo3 if (binding or BINDING) == "pyo3" else cpython
 
 
 # PyO3's message where a Python int is out of a Rust integer type's range
@@ -220,33 +222,36 @@ def changed_source(path, changes):
 
 
 # How a twin includes a source file of its lesson's (the library of lessons
-# 9 and 10, lesson 11's C API helpers).
-SHARED_SOURCE = re.compile(r'^#\[path = "\.\./\.\./src/\w+\.rs"\]\n', re.M)
+# 9 and 10, lesson 11's C API helpers, lesson 16's class).
+SHARED_SOURCE = re.compile(r'^#\[path = "\.\./\.\./src/(\w+\.rs)"\]$', re.M)
 
 
 def build_changed_lesson(folder, python, lesson, binding, changes, extra=()):
     """A scratch copy of `lesson`'s crate (binding "cpython") or twin
     ("pyo3") with `changes` made, built as the module `lesson` in `folder`
-    (with `extra` dependency lines); the lesson's other source files
-    (src/library.rs and the like) go beside lib.rs."""
-    path = f"{lesson}/src/lib.rs" if binding == "cpython" else f"{lesson}/pyo3/src/lib.rs"
-    source = SHARED_SOURCE.sub("", changed_source(path, changes))
-    others = (ROOT / lesson / "src").glob("*.rs")
-    files = sorted(str(other.relative_to(ROOT)) for other in others if other.name != "lib.rs")
+    (with `extra` dependency lines). The crate's other source files go
+    beside lib.rs; a twin's copy of the lesson's src/ goes in src/lesson/,
+    where its `#[path]` lines then point."""
+    crate = ROOT / lesson if binding == "cpython" else ROOT / lesson / "pyo3"
+    source = changed_source(str((crate / "src" / "lib.rs").relative_to(ROOT)), changes)
+    files = [(path, path.name) for path in sorted((crate / "src").glob("*.rs")) if path.name != "lib.rs"]
+    if binding == "pyo3":
+        source = SHARED_SOURCE.sub(r'#[path = "lesson/\1"]', source)
+        files += [(path, f"lesson/{path.name}") for path in sorted((ROOT / lesson / "src").glob("*.rs"))]
     return build_scratch_module(folder, python, lesson, source, binding, extra=extra, files=files)
 
 
 def build_scratch_module(folder, python, module, source, binding, extra=(), files=()):
     """Build `source` as the lib.rs of a crate of its own for `binding`
-    (with `extra` dependency lines, and `files`, paths from the workspace
-    root, copied beside lib.rs), outside the workspace; copy the module
-    into `folder` as `module` and return its path."""
+    (with `extra` dependency lines, and `files`, (path, name under src/)
+    pairs, copied in), outside the workspace; copy the module into
+    `folder` as `module` and return its path."""
     from copy_libs import library_filename
 
     crate = Path(folder) / "crate"
-    (crate / "src").mkdir(parents=True)
-    for path in files:
-        shutil.copy(str(ROOT / path), str(crate / "src" / Path(path).name))
+    (crate / "src" / "lesson").mkdir(parents=True)
+    for path, name in files:
+        shutil.copy(str(path), str(crate / "src" / name))
     dependencies = "\n".join([SCRATCH_DEPENDENCIES[binding], *extra])
     manifest = f'[package]\nname = "{module}"\nversion = "0.1.0"\nedition = "2021"\n\n'
     manifest += f'[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\n{dependencies}\n'

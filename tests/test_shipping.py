@@ -1,4 +1,4 @@
-"""Lesson 16: lesson 5's crate shipped as a wheel, tested as a user installs it.
+"""Lesson 17: lesson 5's crate shipped as a wheel, tested as a user installs it.
 
 The `shipped` fixture builds one wheel per run and binding. It copies the
 workspace's sources to a scratch folder and there runs the shipping lesson's README
