@@ -12,8 +12,10 @@ property of lesson `fraction`'s class, against a `__slots__` attribute, and
 a lookup in lesson `mapping`'s, against a dict. Memory: lesson `buffers`'s
 zero-copy CRC-32 against a copy and against `bytes` alone, and
 `gc.collect()` over lesson `references`'s objects against `__slots__` ones.
+Porting: lesson `porting`'s PyO3 function called with a rust-cpython object,
+through the bridge, against the same function called with its own.
 
-Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling|classes|memory] [--rounds N]
+Usage: python3 scripts/bench.py [--section all|calls|sets|threads|calling|classes|memory|porting] [--rounds N]
        [--sizes 10,1000,...] [--plot PATH] [--readme]
 
 It makes its own release build. Everything compared is measured in one
@@ -35,6 +37,7 @@ from pathlib import Path
 
 import bench_classes
 import bench_memory
+import bench_porting
 import bench_threads
 from copy_libs import copy_lessons
 from floor import build_floor, cython_version
@@ -552,12 +555,13 @@ def main(argv=None):
     parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--section",
-        choices=("all", "calls", "sets", "threads", "calling", "classes", "memory"),
+        choices=("all", "calls", "sets", "threads", "calling", "classes", "memory", "porting"),
         default="all",
         help="what to measure: the cost of a call (lessons 2, 3 and costs), the set iterators, "
         "the threads lesson's checksums, Rust calling Python (lesson calling), "
         "Rust classes used from Python (lessons fraction and mapping), "
-        "buffers and the garbage collector (lessons buffers and references), or all of them (default)",
+        "buffers and the garbage collector (lessons buffers and references), "
+        "the bridge between the bindings (lesson porting), or all of them (default)",
     )
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; the best is kept (default 7)")
     parser.add_argument(
@@ -668,6 +672,11 @@ def main(argv=None):
             (bench_memory.buffer_table, bench_memory.buffer_goal_lines, bench_memory.BUFFER_MARKERS, "buffers"),
             (bench_memory.gc_table, bench_memory.gc_goal_lines, bench_memory.GC_MARKERS, "references"),
         ]
+        lesson_reports(parts, results, measured, writes)
+    if args.section in ("all", "porting"):
+        with step("measuring the bridge between the bindings"):
+            results = bench_porting.measure(fastest_batch, args.rounds)
+        parts = [(bench_porting.table, bench_porting.goal_lines, bench_porting.MARKERS, "porting")]
         lesson_reports(parts, results, measured, writes)
     if not args.readme:
         for draw, path, _lesson_path in plots:

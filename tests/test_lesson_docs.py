@@ -30,7 +30,15 @@ from conftest import (
 )
 
 from lessons import lesson_crates, lesson_folders, number, packaged_lessons, twin_lessons
-from readme_sessions import FENCE, TWIN_SECTION, comparable, differences, python3_on_path, run_session
+from readme_sessions import (
+    FENCE,
+    ONCE_PER_RUN,
+    TWIN_SECTION,
+    comparable,
+    differences,
+    python3_on_path,
+    run_session,
+)
 from workspace import cargo_target_dir
 
 
@@ -60,8 +68,15 @@ def test_readme_shows_the_real_output_of_run(crate):
         assert comparable("\n".join(shown)) == comparable(result.stdout)
 
 
+def session_param(crate, index, block):
+    """A console block as a test case; one marked ONCE_PER_RUN (it needs
+    what only the main run has, such as a PyO3 twin) is left to it."""
+    marked = f"{ONCE_PER_RUN}\n```console\n{block}```" in readme(crate)
+    return pytest.param(crate, index, block, id=f"{crate}-{index}", marks=[once_per_run] if marked else [])
+
+
 SESSIONS = [
-    (crate, index, block)
+    session_param(crate, index, block)
     for crate in lesson_crates()
     for index, block in enumerate(readme_blocks(crate, "console"))
     if not is_run_block(crate, block)
@@ -70,26 +85,32 @@ SESSIONS = [
 
 @binding_independent
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sessions show Linux file names")
-@pytest.mark.parametrize(("crate", "index", "block"), SESSIONS, ids=[f"{c}-{i}" for c, i, _ in SESSIONS])
+@pytest.mark.parametrize(("crate", "index", "block"), SESSIONS)
 def test_shell_sessions_show_their_real_output(tmp_path, crate, index, block):
     # The sessions start in the repository root and read Cargo's output from
     # target/; here they start in a folder whose target/ is wherever this
-    # run's build went (the matrix builds each version into its own).
+    # run's build went (the matrix builds each version into its own), with
+    # the lesson's folder and scripts/ beside it for `python3 -m <lesson>.x`.
     (tmp_path / "target").symlink_to(cargo_target_dir(), target_is_directory=True)
+    for folder in (crate, "scripts"):
+        (tmp_path / folder).symlink_to(ROOT / folder, target_is_directory=True)
     ran = run_session(block, tmp_path, dict(os.environ, PATH=python3_on_path()), timeout=120)
     assert not differences(ran, f"{crate}/README.md"), differences(ran, f"{crate}/README.md")[0]
 
 
 def listings(crate):
-    """(source folder, listing) for each ```rust block of a lesson's README:
-    those under "The same in PyO3" come from the twin's source."""
+    """(source folders, listing) for each ```rust block of a lesson's README:
+    those under "The same in PyO3" come from the twin's source, the others
+    from the lesson's, or from the twin's where the lesson shows both
+    bindings at work together (lesson 16's bridge)."""
     text = readme(crate)
     own, _, twin = text.partition(TWIN_SECTION)
-    twin = twin.split("\n## ", 1)[0]
-    for part, source in ((own, ROOT / crate / "src"), (twin, ROOT / crate / "pyo3" / "src")):
+    twin, _, after = twin.partition("\n## ")
+    lesson, pyo3 = ROOT / crate / "src", ROOT / crate / "pyo3" / "src"
+    for part, sources in ((own + after, (lesson, pyo3)), (twin, (pyo3,))):
         for lang, body in FENCE.findall(part):
             if lang == "rust":
-                yield source, body
+                yield sources, body
 
 
 @binding_independent
@@ -97,11 +118,13 @@ def listings(crate):
 def test_rust_listings_are_excerpts_of_the_source(crate):
     """Each listing is a verbatim piece of one of the files in src/ (of
     the lesson, or of the twin)."""
-    for folder, listing in listings(crate):
+    for folders, listing in listings(crate):
         excerpt = "\n".join(normalized_lines(listing))
-        sources = ["\n".join(normalized_lines(path.read_text(encoding="utf-8"))) for path in folder.glob("*.rs")]
+        paths = [path for folder in folders for path in folder.glob("*.rs")]
+        sources = ["\n".join(normalized_lines(path.read_text(encoding="utf-8"))) for path in paths]
+        where = " or ".join(str(folder.relative_to(ROOT)) for folder in folders)
         assert any("\n" + excerpt + "\n" in "\n" + source + "\n" for source in sources), (
-            f"{crate}/README.md shows Rust code found in no file of {folder.relative_to(ROOT)}:\n{listing}"
+            f"{crate}/README.md shows Rust code found in no file of {where}:\n{listing}"
         )
 
 
@@ -110,7 +133,7 @@ def test_rust_listings_are_excerpts_of_the_source(crate):
 def test_every_twin_is_shown_in_its_lesson(crate):
     text = readme(crate)
     assert TWIN_SECTION in text, f"{crate}/README.md has no '{TWIN_SECTION.strip()}' section"
-    assert any(folder.parent.name == "pyo3" for folder, _listing in listings(crate))
+    assert any(folders == (ROOT / crate / "pyo3" / "src",) for folders, _listing in listings(crate))
 
 
 @binding_independent
@@ -189,6 +212,10 @@ STANDALONE_CHECKS = {
         "import buffers, datetime, zlib; print(buffers.crc32(bytearray(b'abc')) == zlib.crc32(b'abc'),"
         " buffers.make_datetime(2022, 3, 9) == datetime.datetime(2022, 3, 9))",
         "True True\n",
+    ),
+    "porting": (
+        "import porting.sets, porting.checksums as c; print(c.crc32_of_set(porting.sets.HashSet([1])))",
+        "2583214201\n",
     ),
 }
 

@@ -8,6 +8,7 @@ a set that changed under a loan."""
 
 import importlib.util
 import os
+import shlex
 import shutil
 import struct
 import sys
@@ -34,6 +35,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_robustness import HOSTILE
 
+import readme_sessions
 from porting.policy import LIBRARIES, PLAN, PolicyError, check, from_environment, load, stages
 
 # Every entry point of the package, called with one hostile value (`value`)
@@ -542,32 +544,37 @@ SCRATCH_EXTRA = {
     "cpython": ['crc32fast = "1.5"'],
     "pyo3": ['crc32fast = "1.5"', 'cpython = { version = "0.7.2", features = ["python3-sys", "extension-module"] }'],
 }
-UNREGISTERED = """
-from porting import sets
-print(sets.__name__)
-for attempt in ("import porting.sets", "from porting.sets import HashSet"):
-    try:
-        exec(attempt)
-    except ImportError as error:
-        print(type(error).__name__, error)
-"""
+
+
+def pitfall_session():
+    """(code, output) of the README's pitfall: a `python3 -c '...'` command
+    and what it prints."""
+    text = (ROOT / "porting" / "README.md").read_text(encoding="utf-8")
+    pitfall = text.split("## Pitfall: ", 1)[1]
+    (block,) = readme_sessions.blocks(pitfall.split("\n## ", 1)[0], "text")
+    command, output = block.split("\n", 1)
+    code = shlex.split(command)
+    assert code[:3] == ["$", "python3", "-c"], command
+    return code[3], output
 
 
 @binding_independent
 @once_per_run
 @pytest.mark.parametrize("binding", ["cpython", pytest.param("pyo3", marks=needs_the_twin)])
 def test_without_sys_modules_a_submodule_is_an_attribute_only(tmp_path, build_python, binding):
-    if binding == "cpython":
-        source = (ROOT / "porting" / "src" / "lib.rs").read_text(encoding="utf-8")
-    else:
-        source = (ROOT / "porting" / "pyo3" / "src" / "lib.rs").read_text(encoding="utf-8")
-    assert WITHOUT_SYS_MODULES[binding][0] in source
     build_changed_lesson(
         tmp_path, build_python, "porting", binding, [WITHOUT_SYS_MODULES[binding]], extra=SCRATCH_EXTRA[binding]
     )
-    result = run_python("-c", UNREGISTERED, cwd=tmp_path)
-    assert result.stdout.splitlines() == [
-        "porting.sets",
-        "ModuleNotFoundError No module named 'porting.sets'; 'porting' is not a package",
-        "ModuleNotFoundError No module named 'porting.sets'; 'porting' is not a package",
-    ], result.stderr
+    code, shown = pitfall_session()
+    result = run_python("-c", code, cwd=tmp_path)
+    assert result.stdout + result.stderr == shown
+
+
+@binding_independent
+def test_the_python_listings_are_excerpts_of_the_lessons_scripts():
+    text = (ROOT / "porting" / "README.md").read_text(encoding="utf-8")
+    listings = [body for body in readme_sessions.blocks(text, "python") if not body.startswith(">>>")]
+    scripts = [path.read_text(encoding="utf-8") for path in (ROOT / "porting").glob("*.py")]
+    assert listings
+    for listing in listings:
+        assert any(listing in script for script in scripts), listing

@@ -19,9 +19,9 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 /// CRC-32 of the values in ascending order, each as four little-endian
 /// bytes: `zlib.crc32(struct.pack("<%dI" % len(s), *sorted(s)))`.
 pub fn crc32_of_values(values: &HashSet<u32>) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
-    for value in sorted(values) {
-        hasher.update(&value.to_le_bytes());
-    }
-    hasher.finalize()
+    let bytes: Vec<u8> = sorted(values)
+        .iter()
+        .flat_map(|value| value.to_le_bytes())
+        .collect();
+    crc32(&bytes)
 }

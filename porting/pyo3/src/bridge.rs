@@ -72,37 +72,42 @@ fn accept_from(sets: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// The object as the lesson's `HashSet`, if its class is the accepted one.
-fn as_legacy_set(object: &Bound<'_, PyAny>) -> Option<legacy_sets::HashSet> {
+/// Calls `read` with the object as the lesson's `HashSet`, if its class is
+/// the accepted one; `None` for any other object.
+fn with_legacy_set<R>(
+    object: &Bound<'_, PyAny>,
+    read: impl FnOnce(cpython::Python<'_>, &legacy_sets::HashSet) -> R,
+) -> Option<R> {
     let py = object.py();
     if !object.get_type().is(ACCEPTED.get(py)?.bind(py)) {
         return None;
     }
-    let cpy = cpython_token(py);
-    // SAFETY: `object` is alive, so the pointer is valid; rust-cpython
-    // takes a reference of its own, which its drop gives back.
-    let object = unsafe { cpython::PyObject::from_borrowed_ptr(cpy, object.as_ptr().cast()) };
+    let pointer = object.as_ptr().cast();
+    // SAFETY: `object` holds a reference, so the pointer is valid for this
+    // call; the `&PyObject` made from it holds no count of its own (no
+    // reference counting, and no `PyGILState_Ensure` to drop it), and lives
+    // no longer than `pointer`, a local of this call.
+    let borrowed = unsafe { cpython::PyObject::borrow_from_ptr(&pointer) };
     // SAFETY: the object's class is exactly the accepted one (a
     // rust-cpython class cannot be subclassed, so `is` is the whole test),
     // and an instance of it is laid out as a `legacy_sets::HashSet`: the
     // same source, compiled by the same compiler against the same cpython
     // crate (one Cargo.lock), and the size `accept_from` compared.
-    Some(unsafe { legacy_sets::HashSet::unchecked_downcast_from(object) })
+    let set = unsafe { legacy_sets::HashSet::unchecked_downcast_borrow_from(borrowed) };
+    Some(read(cpython_token(py), set))
 }
 
 /// `checksums.crc32_of_set` for one of the rust-cpython library's sets;
 /// `None` for any other object.
 pub fn crc32_of_legacy_set(object: &Bound<'_, PyAny>) -> Option<PyResult<u32>> {
-    let set = as_legacy_set(object)?;
-    let cpy = cpython_token(object.py());
-    let values = set.shared_values(cpy);
-    // The borrow rust-cpython's own methods take: shared, refused (never
-    // a panic) while a method of the set changes it.
-    let sum = match values.try_borrow() {
-        Ok(values) => Ok(digest::crc32_of_values(&values)),
-        Err(_) => Err(PyRuntimeError::new_err("the set is being changed")),
-    };
-    Some(sum)
+    with_legacy_set(object, |cpy, set| {
+        // The borrow rust-cpython's own methods take: shared, refused
+        // (never a panic) while a method of the set changes it.
+        match set.shared_values(cpy).try_borrow() {
+            Ok(values) => Ok(digest::crc32_of_values(&values)),
+            Err(_) => Err(PyRuntimeError::new_err("the set is being changed")),
+        }
+    })
 }
 
 /// An iterator over a rust-cpython set that borrows its values instead of
@@ -117,19 +122,21 @@ struct LegacyValues {
 impl LegacyValues {
     #[new]
     fn new(set: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let Some(legacy) = as_legacy_set(set) else {
-            return Err(PyTypeError::new_err(format!(
+        // The loan holds a reference to the set of its own.
+        let leaked = with_legacy_set(set, |cpy, legacy| {
+            let leaked = legacy.shared_values(cpy).leak_immutable();
+            // SAFETY: the iterator borrows from the leaked set and stays
+            // inside the `UnsafePyLeaked`, which checks before each use
+            // that the set has not changed since.
+            unsafe { leaked.map(cpy, |values| values.iter()) }
+        });
+        match leaked {
+            Some(values) => Ok(LegacyValues { values }),
+            None => Err(PyTypeError::new_err(format!(
                 "'{}' object is not an accepted rust-cpython HashSet",
                 set.get_type().name()?
-            )));
-        };
-        let cpy = cpython_token(set.py());
-        let leaked = legacy.shared_values(cpy).leak_immutable();
-        // SAFETY: the iterator borrows from the leaked set and stays inside
-        // the `UnsafePyLeaked`, which checks before each use that the set
-        // has not changed since.
-        let values = unsafe { leaked.map(cpy, |values| values.iter()) };
-        Ok(LegacyValues { values })
+            ))),
+        }
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {

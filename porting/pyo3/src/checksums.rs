@@ -17,7 +17,9 @@ fn crc32_of_set(values: &Bound<'_, PyAny>) -> PyResult<u32> {
     match values.cast::<HashSet>() {
         Ok(set) => Ok(digest::crc32_of_values(&set.borrow().values)),
         // Not one of ours: perhaps one of the rust-cpython library's.
-        Err(not_ours) => bridge::crc32_of_legacy_set(values).unwrap_or(Err(not_ours.into())),
+        Err(not_ours) => {
+            bridge::crc32_of_legacy_set(values).unwrap_or_else(|| Err(not_ours.into()))
+        }
     }
 }
 
